@@ -1,0 +1,144 @@
+/* kernels.c — reference kernels (the oracle) and the variant table. See kernels.h.
+ * Platform-specific code lives only here, behind #if, and in no other core file. */
+#include "kernels.h"
+
+#include <string.h>
+
+#if defined(SERCE_HAVE_BLAS)
+#include <cblas.h>
+#endif
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
+#define SERCE_HAVE_SSE 1
+#endif
+#if defined(__wasm_simd128__)
+#include <wasm_simd128.h>
+#endif
+
+/* ---------------------------------------------------------------- gemm: reference */
+
+void serce_gemm_ref(int transA, int transB, int M, int N, int K, float alpha,
+                    const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    for (int i = 0; i < M; i++) {
+        float *c = C + (size_t)i * ldc;
+        if (beta == 0.0f) memset(c, 0, sizeof(float) * (size_t)N);
+        else if (beta != 1.0f)
+            for (int j = 0; j < N; j++) c[j] *= beta;
+        if (!transB) {
+            /* i-k-j order: B rows are streamed contiguously */
+            for (int k = 0; k < K; k++) {
+                float a = alpha * (transA ? A[(size_t)k * lda + i] : A[(size_t)i * lda + k]);
+                if (a == 0.0f) continue;
+                const float *b = B + (size_t)k * ldb;
+                for (int j = 0; j < N; j++) c[j] += a * b[j];
+            }
+        } else {
+            for (int j = 0; j < N; j++) {
+                const float *b = B + (size_t)j * ldb;
+                float s = 0.0f;
+                if (!transA) {
+                    const float *a = A + (size_t)i * lda;
+                    for (int k = 0; k < K; k++) s += a[k] * b[k];
+                } else {
+                    for (int k = 0; k < K; k++) s += A[(size_t)k * lda + i] * b[k];
+                }
+                c[j] += alpha * s;
+            }
+        }
+    }
+}
+
+#if defined(SERCE_HAVE_BLAS)
+static void gemm_blas(int transA, int transB, int M, int N, int K, float alpha,
+                      const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc) {
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+#endif
+
+/* ---------------------------------------------------------------- matvec: canonical order */
+
+static inline float reduce16(const float l[16]) {
+    float s8[8], s4[4], s2[2];
+    for (int j = 0; j < 8; j++) s8[j] = l[j] + l[j + 8];
+    for (int j = 0; j < 4; j++) s4[j] = s8[j] + s8[j + 4];
+    for (int j = 0; j < 2; j++) s2[j] = s4[j] + s4[j + 2];
+    return s2[0] + s2[1];
+}
+
+void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float *y) {
+    for (int r = 0; r < rows; r++) {
+        const float *w = W + (size_t)r * kpad;
+        float l[16] = {0};
+        for (int k = 0; k < kpad; k += 16)
+            for (int j = 0; j < 16; j++) l[j] += w[k + j] * x[k + j];
+        y[r] = reduce16(l);
+    }
+}
+
+#if defined(SERCE_HAVE_SSE)
+/* Four 4-lane accumulators = the 16 canonical lanes; reduction in the canonical tree. */
+static void matvec_sse(const float *W, int rows, int kpad, const float *x, float *y) {
+    for (int r = 0; r < rows; r++) {
+        const float *w = W + (size_t)r * kpad;
+        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < kpad; k += 16) {
+            a0 = _mm_add_ps(a0, _mm_mul_ps(_mm_loadu_ps(w + k), _mm_loadu_ps(x + k)));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(_mm_loadu_ps(w + k + 4), _mm_loadu_ps(x + k + 4)));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(_mm_loadu_ps(w + k + 8), _mm_loadu_ps(x + k + 8)));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(_mm_loadu_ps(w + k + 12), _mm_loadu_ps(x + k + 12)));
+        }
+        __m128 s4 = _mm_add_ps(_mm_add_ps(a0, a2), _mm_add_ps(a1, a3)); /* (j,j+8) then (j,j+4) */
+        __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));               /* (j,j+2) */
+        __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));          /* (0,1) */
+        y[r] = _mm_cvtss_f32(s1);
+    }
+}
+#endif
+
+#if defined(__wasm_simd128__)
+static void matvec_simd128(const float *W, int rows, int kpad, const float *x, float *y) {
+    for (int r = 0; r < rows; r++) {
+        const float *w = W + (size_t)r * kpad;
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < kpad; k += 16) {
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(w + k), wasm_v128_load(x + k)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(w + k + 4), wasm_v128_load(x + k + 4)));
+            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(w + k + 8), wasm_v128_load(x + k + 8)));
+            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(w + k + 12), wasm_v128_load(x + k + 12)));
+        }
+        v128_t s4 = wasm_f32x4_add(wasm_f32x4_add(a0, a2), wasm_f32x4_add(a1, a3));
+        float l0 = wasm_f32x4_extract_lane(s4, 0), l1 = wasm_f32x4_extract_lane(s4, 1);
+        float l2 = wasm_f32x4_extract_lane(s4, 2), l3 = wasm_f32x4_extract_lane(s4, 3);
+        y[r] = (l0 + l2) + (l1 + l3);
+    }
+}
+#endif
+
+/* ---------------------------------------------------------------- the table */
+
+static const serce_kernels k_ref = {"ref", serce_gemm_ref, "ref", serce_matvec_ref};
+static const serce_kernels k_best = {
+#if defined(SERCE_HAVE_BLAS)
+    "openblas", gemm_blas,
+#else
+    "ref", serce_gemm_ref,
+#endif
+#if defined(__wasm_simd128__)
+    "simd128", matvec_simd128,
+#elif defined(SERCE_HAVE_SSE)
+    "sse", matvec_sse,
+#else
+    "ref", serce_matvec_ref,
+#endif
+};
+
+const serce_kernels *serce_kernels_ref(void) { return &k_ref; }
+const serce_kernels *serce_kernels_best(void) { return &k_best; }
+
+int serce_kernels_all(const serce_kernels **out, int max) {
+    int n = 0;
+    if (n < max) out[n++] = &k_ref;
+    if (n < max && (k_best.gemm != k_ref.gemm || k_best.matvec != k_ref.matvec)) out[n++] = &k_best;
+    return n;
+}

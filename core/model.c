@@ -1,0 +1,737 @@
+/* model.c — parameter table, batched forward/backward, the inference step, model files.
+ *
+ * Forward/backward follow llm.c's pattern: the math of each piece in its first comment, outputs
+ * first, backward accumulates into the gradient block. The input projection of a layer covers all
+ * T*B rows in one gemm; only the recurrent term runs step by step. Tested against finite
+ * differences (tests/test_grad.c) and against PyTorch (tests/test_reference.c).
+ * Not here: the optimiser, data streams, sampling, files.
+ */
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "mathf.h"
+#include "rng.h"
+#include "safetensors.h"
+
+/* ---------------------------------------------------------------- config and parameter table */
+
+int serce_config_check(const serce_config *c, serce_error *err) {
+    if (c->vocab < SERCE_NSPECIAL + 1 || c->vocab > SERCE_MAX_VOCAB)
+        return serce_fail(err, SERCE_ERR_LIMIT, "vocabulary size %d is outside %d..%d", c->vocab,
+                          SERCE_NSPECIAL + 1, SERCE_MAX_VOCAB);
+    if (c->embed < 1 || c->embed > SERCE_MAX_DIM)
+        return serce_fail(err, SERCE_ERR_LIMIT, "embedding size %d is outside 1..%d", c->embed, SERCE_MAX_DIM);
+    if (c->hidden < 1 || c->hidden > SERCE_MAX_DIM)
+        return serce_fail(err, SERCE_ERR_LIMIT, "hidden size %d is outside 1..%d", c->hidden, SERCE_MAX_DIM);
+    if (c->layers < 1 || c->layers > SERCE_MAX_LAYERS)
+        return serce_fail(err, SERCE_ERR_LIMIT, "layer count %d is outside 1..%d", c->layers, SERCE_MAX_LAYERS);
+    return SERCE_OK;
+}
+
+int serce_param_table(const serce_config *c, serce_tensor_info *t) {
+    int n = 0, G = 4 * c->hidden;
+    size_t off = 0;
+#define ADD(nm, d0, d1)                                                             \
+    do {                                                                            \
+        serce_tensor_info *e = &t[n++];                                             \
+        snprintf(e->name, sizeof e->name, "%s", nm);                                \
+        e->ndim = (d1) ? 2 : 1;                                                     \
+        e->shape[0] = (d0);                                                         \
+        e->shape[1] = (d1);                                                         \
+        e->numel = (size_t)(d0) * (size_t)((d1) ? (d1) : 1);                        \
+        e->offset = off;                                                            \
+        off += e->numel;                                                            \
+    } while (0)
+    char nm[32];
+    ADD("embedding.weight", c->vocab, c->embed);
+    for (int l = 0; l < c->layers; l++) {
+        snprintf(nm, sizeof nm, "lstm.weight_ih_l%d", l);
+        ADD(nm, G, l == 0 ? c->embed : c->hidden);
+        snprintf(nm, sizeof nm, "lstm.weight_hh_l%d", l);
+        ADD(nm, G, c->hidden);
+        snprintf(nm, sizeof nm, "lstm.bias_ih_l%d", l);
+        ADD(nm, G, 0);
+        snprintf(nm, sizeof nm, "lstm.bias_hh_l%d", l);
+        ADD(nm, G, 0);
+    }
+    ADD("head.weight", c->vocab, c->hidden);
+    ADD("head.bias", c->vocab, 0);
+#undef ADD
+    return n;
+}
+
+size_t serce_param_total(const serce_config *c) {
+    serce_tensor_info t[SERCE_MAX_TENSORS];
+    int n = serce_param_table(c, t);
+    return t[n - 1].offset + t[n - 1].numel;
+}
+
+void serce_params_view(const serce_config *c, float *base, serce_params *p) {
+    serce_tensor_info t[SERCE_MAX_TENSORS];
+    int n = serce_param_table(c, t), i = 0;
+    memset(p, 0, sizeof *p);
+    p->embedding = base + t[i++].offset;
+    for (int l = 0; l < c->layers; l++) {
+        p->w_ih[l] = base + t[i++].offset;
+        p->w_hh[l] = base + t[i++].offset;
+        p->b_ih[l] = base + t[i++].offset;
+        p->b_hh[l] = base + t[i++].offset;
+    }
+    p->head_w = base + t[i++].offset;
+    p->head_b = base + t[i++].offset;
+    (void)n;
+}
+
+/* ---------------------------------------------------------------- model object */
+
+int serce_model_new(const serce_config *cfg, const serce_vocab *vocab, serce_model **out, serce_error *err) {
+    *out = NULL;
+    int rc = serce_config_check(cfg, err);
+    if (rc) return rc;
+    if (vocab->size != cfg->vocab)
+        return serce_fail(err, SERCE_ERR_VOCAB, "vocabulary has %d tokens but the config says %d", vocab->size,
+                          cfg->vocab);
+    serce_model *m = serce_calloc(1, sizeof *m);
+    if (!m) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for the model");
+    m->cfg = *cfg;
+    m->nparams = serce_param_total(cfg);
+    m->w = serce_calloc(m->nparams, sizeof(float));
+    if (!m->w || serce_vocab_copy(vocab, &m->vocab) != SERCE_OK) {
+        serce_free(m->w);
+        serce_free(m);
+        return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for %zu parameters", serce_param_total(cfg));
+    }
+    m->vocab.lowercase = cfg->lowercase;
+    serce_params_view(cfg, m->w, &m->p);
+    *out = m;
+    return SERCE_OK;
+}
+
+void serce_model_init(serce_model *m, uint64_t seed) {
+    uint64_t rng = serce_rng_seed(seed);
+    const serce_config *c = &m->cfg;
+    serce_tensor_info t[SERCE_MAX_TENSORS];
+    int n = serce_param_table(c, t);
+    for (int i = 0; i < n; i++) {
+        float *w = m->w + t[i].offset;
+        if (i == 0) { /* nn.Embedding: N(0, 1), Box-Muller */
+            for (size_t j = 0; j < t[i].numel; j += 2) {
+                float u1 = serce_rng_uniform(&rng), u2 = serce_rng_uniform(&rng);
+                float r = sqrtf(-2.0f * logf(1.0f - u1)), th = 6.28318530718f * u2;
+                w[j] = r * cosf(th);
+                if (j + 1 < t[i].numel) w[j + 1] = r * sinf(th);
+            }
+        } else { /* nn.LSTM and nn.Linear(H, V): U(-1/sqrt(H), 1/sqrt(H)) */
+            float a = 1.0f / sqrtf((float)c->hidden);
+            for (size_t j = 0; j < t[i].numel; j++) w[j] = (2.0f * serce_rng_uniform(&rng) - 1.0f) * a;
+        }
+    }
+}
+
+void serce_model_free(serce_model *m) {
+    if (!m) return;
+    serce_free(m->w);
+    serce_vocab_free(&m->vocab);
+    serce_free(m->meta_training);
+    for (int i = 0; i < m->nmeta_extra; i++) {
+        serce_free(m->meta_extra_key[i]);
+        serce_free(m->meta_extra_val[i]);
+    }
+    serce_free(m);
+}
+
+static char *dupstr(const char *s) {
+    size_t n = strlen(s);
+    char *d = serce_malloc(n + 1);
+    if (d) memcpy(d, s, n + 1);
+    return d;
+}
+
+int serce_model_set_meta(serce_model *m, const char *key, const char *val) {
+    char *v = dupstr(val);
+    if (!v) return SERCE_ERR_NOMEM;
+    if (strcmp(key, "serce.training") == 0) {
+        serce_free(m->meta_training);
+        m->meta_training = v;
+        return SERCE_OK;
+    }
+    for (int i = 0; i < m->nmeta_extra; i++)
+        if (strcmp(m->meta_extra_key[i], key) == 0) {
+            serce_free(m->meta_extra_val[i]);
+            m->meta_extra_val[i] = v;
+            return SERCE_OK;
+        }
+    if (m->nmeta_extra >= 8) {
+        serce_free(v);
+        return SERCE_ERR_LIMIT;
+    }
+    char *k = dupstr(key);
+    if (!k) {
+        serce_free(v);
+        return SERCE_ERR_NOMEM;
+    }
+    m->meta_extra_key[m->nmeta_extra] = k;
+    m->meta_extra_val[m->nmeta_extra++] = v;
+    return SERCE_OK;
+}
+
+const char *serce_model_get_meta(const serce_model *m, const char *key) {
+    if (strcmp(key, "serce.training") == 0) return m->meta_training;
+    for (int i = 0; i < m->nmeta_extra; i++)
+        if (strcmp(m->meta_extra_key[i], key) == 0) return m->meta_extra_val[i];
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- model file */
+
+int serce_config_to_json(const serce_config *c, serce_buf *b) {
+    return serce_buf_printf(b, "{\"vocab\":%d,\"embed\":%d,\"hidden\":%d,\"layers\":%d,\"lowercase\":%s,"
+                               "\"cell\":\"lstm\",\"gates\":\"ifgo\"}",
+                            c->vocab, c->embed, c->hidden, c->layers, c->lowercase ? "true" : "false");
+}
+
+int serce_model_save(const serce_model *m, serce_buf *out, const st_tensor *extra, int nextra,
+                     const char *const *extra_keys, const char *const *extra_vals, int nextra_meta,
+                     serce_error *err) {
+    serce_tensor_info t[SERCE_MAX_TENSORS];
+    int n = serce_param_table(&m->cfg, t);
+    int total = n + nextra, rc = SERCE_OK;
+    st_tensor *ts = serce_calloc((size_t)total, sizeof *ts);
+    serce_buf cfgj = {0}, vocj = {0};
+    int nm = 0;
+    const char *keys[32], *vals[32];
+    if (!ts) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory writing the model");
+    for (int i = 0; i < n; i++) {
+        ts[i].name = t[i].name;
+        ts[i].dtype = ST_F32;
+        ts[i].ndim = t[i].ndim;
+        ts[i].shape[0] = t[i].shape[0];
+        ts[i].shape[1] = t[i].shape[1];
+        ts[i].data = (const uint8_t *)(m->w + t[i].offset);
+        ts[i].nbytes = t[i].numel * sizeof(float);
+    }
+    for (int i = 0; i < nextra; i++) ts[n + i] = extra[i];
+    if (serce_config_to_json(&m->cfg, &cfgj) || serce_vocab_to_json(&m->vocab, &vocj)) {
+        rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory writing the model");
+        goto done;
+    }
+    keys[nm] = "serce.format", vals[nm++] = SERCE_FORMAT_VERSION;
+    keys[nm] = "serce.config", vals[nm++] = (const char *)cfgj.data;
+    keys[nm] = "serce.vocab", vals[nm++] = (const char *)vocj.data;
+    keys[nm] = "serce.special", vals[nm++] = "{\"unk\":0,\"bos\":1,\"eos\":2,\"title\":3}";
+    if (m->meta_training) keys[nm] = "serce.training", vals[nm++] = m->meta_training;
+    for (int i = 0; i < m->nmeta_extra && nm < 24; i++) {
+        int shadowed = 0;
+        for (int j = 0; j < nextra_meta; j++) shadowed |= strcmp(extra_keys[j], m->meta_extra_key[i]) == 0;
+        if (!shadowed) keys[nm] = m->meta_extra_key[i], vals[nm++] = m->meta_extra_val[i];
+    }
+    for (int i = 0; i < nextra_meta && nm < 32; i++) keys[nm] = extra_keys[i], vals[nm++] = extra_vals[i];
+    rc = st_write(out, ts, total, keys, vals, nm, err);
+done:
+    serce_buf_free(&cfgj);
+    serce_buf_free(&vocj);
+    serce_free(ts);
+    return rc;
+}
+
+static int cfg_int(const sj_doc *d, const char *key, int *out, serce_error *err) {
+    long long v;
+    if (sj_get_int(d, 0, key, &v) != 0)
+        return serce_fail(err, SERCE_ERR_FORMAT, "serce.config has no integer '%s'", key);
+    if (v < 0 || v > 1000000) return serce_fail(err, SERCE_ERR_LIMIT, "serce.config '%s' = %lld is out of range", key, v);
+    *out = (int)v;
+    return SERCE_OK;
+}
+
+int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_error *err) {
+    *out = NULL;
+    st_file f;
+    memset(&f, 0, sizeof f);
+    serce_model *m = NULL;
+    sj_doc cd;
+    memset(&cd, 0, sizeof cd);
+    serce_vocab v;
+    memset(&v, 0, sizeof v);
+    int rc = st_parse(buf, n, &f, err);
+    if (rc) return rc;
+    const char *fmt = st_meta(&f, "serce.format");
+    const char *cfgs = st_meta(&f, "serce.config");
+    const char *vocs = st_meta(&f, "serce.vocab");
+    if (!fmt || !cfgs || !vocs) {
+        rc = serce_fail(err, SERCE_ERR_FORMAT, "not a Serçe model: the metadata lacks %s",
+                        !fmt ? "serce.format" : !cfgs ? "serce.config" : "serce.vocab");
+        goto fail;
+    }
+    if (strcmp(fmt, SERCE_FORMAT_VERSION) != 0) {
+        rc = serce_fail(err, SERCE_ERR_FORMAT, "serce.format is '%.20s'; this build reads version %s", fmt,
+                        SERCE_FORMAT_VERSION);
+        goto fail;
+    }
+    serce_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    if ((rc = sj_parse(cfgs, strlen(cfgs), "serce.config", &cd, err))) goto fail;
+    if (cd.nnodes < 1 || cd.nodes[0].type != SJ_OBJECT) {
+        rc = serce_fail(err, SERCE_ERR_FORMAT, "serce.config is not a JSON object");
+        goto fail;
+    }
+    if ((rc = cfg_int(&cd, "vocab", &cfg.vocab, err)) || (rc = cfg_int(&cd, "embed", &cfg.embed, err)) ||
+        (rc = cfg_int(&cd, "hidden", &cfg.hidden, err)) || (rc = cfg_int(&cd, "layers", &cfg.layers, err)))
+        goto fail;
+    int lc = sj_get(&cd, 0, "lowercase");
+    cfg.lowercase = lc >= 0 && cd.nodes[lc].type == SJ_TRUE;
+    if ((rc = serce_config_check(&cfg, err))) goto fail;
+    if ((rc = serce_vocab_from_json(vocs, strlen(vocs), cfg.lowercase, &v, err))) goto fail;
+    if (v.size != cfg.vocab) {
+        rc = serce_fail(err, SERCE_ERR_VOCAB, "serce.vocab has %d tokens but serce.config says vocab = %d", v.size,
+                        cfg.vocab);
+        goto fail;
+    }
+    if ((rc = serce_model_new(&cfg, &v, &m, err))) goto fail;
+    serce_tensor_info t[SERCE_MAX_TENSORS];
+    int nt = serce_param_table(&cfg, t);
+    for (int i = 0; i < nt; i++) {
+        const st_tensor *s = st_find(&f, t[i].name);
+        if (!s) {
+            rc = serce_fail(err, SERCE_ERR_SHAPE, "tensor '%s' is missing", t[i].name);
+            goto fail;
+        }
+        if (s->dtype != ST_F32) {
+            rc = serce_fail(err, SERCE_ERR_DTYPE, "tensor '%s' is %s; Serçe models are F32", t[i].name,
+                            st_dtype_name(s->dtype));
+            goto fail;
+        }
+        int ok = s->ndim == t[i].ndim && s->shape[0] == t[i].shape[0] && (t[i].ndim == 1 || s->shape[1] == t[i].shape[1]);
+        if (!ok) {
+            char got[64] = "", want[32];
+            int p = 0;
+            for (int d = 0; d < s->ndim && p < 50; d++)
+                p += snprintf(got + p, sizeof got - (size_t)p, "%s%lld", d ? ", " : "", (long long)s->shape[d]);
+            if (t[i].ndim == 1) snprintf(want, sizeof want, "%d", t[i].shape[0]);
+            else snprintf(want, sizeof want, "%d, %d", t[i].shape[0], t[i].shape[1]);
+            rc = serce_fail(err, SERCE_ERR_SHAPE, "tensor '%s' has shape [%s]; the config needs [%s]", t[i].name, got,
+                            want);
+            goto fail;
+        }
+        memcpy(m->w + t[i].offset, s->data, t[i].numel * sizeof(float));
+        for (size_t j = 0; j < t[i].numel; j++)
+            if (!isfinite(m->w[t[i].offset + j])) {
+                rc = serce_fail(err, SERCE_ERR_NUMERIC, "tensor '%s' holds NaN or infinity at element %zu", t[i].name, j);
+                goto fail;
+            }
+    }
+    /* carry the rest of the metadata (training record, card, originality index, ...) */
+    for (int i = 0; i < f.nmeta; i++) {
+        const char *k = f.meta_keys[i];
+        if (!strcmp(k, "serce.format") || !strcmp(k, "serce.config") || !strcmp(k, "serce.vocab") ||
+            !strcmp(k, "serce.special") || !strncmp(k, "serce.checkpoint", 16))
+            continue;
+        if (serce_model_set_meta(m, k, f.meta_vals[i]) == SERCE_ERR_NOMEM) {
+            rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory reading the metadata");
+            goto fail;
+        }
+    }
+    sj_free(&cd);
+    serce_vocab_free(&v);
+    st_free(&f);
+    *out = m;
+    return SERCE_OK;
+fail:
+    serce_model_free(m);
+    sj_free(&cd);
+    serce_vocab_free(&v);
+    st_free(&f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- forward / backward */
+
+struct serce_fb {
+    int B, T, L, H, E, V;
+    /* per layer l, rows are time-major (t*B + b) */
+    float *xin[SERCE_MAX_LAYERS + 1]; /* [T*B, in_l] layer input; xin[L] = head input (post-dropout h) */
+    float *gates[SERCE_MAX_LAYERS];   /* [T*B, G] pre-activations, then activations i,f,g,o */
+    float *cs[SERCE_MAX_LAYERS];      /* [T*B, H] cell state */
+    float *tc[SERCE_MAX_LAYERS];      /* [T*B, H] tanh(cell state) */
+    float *hs[SERCE_MAX_LAYERS];      /* [T*B, H] hidden output (before dropout) */
+    float *hp[SERCE_MAX_LAYERS];      /* [T*B, H] previous hidden state seen by step t (0 after a reset) */
+    float *cp[SERCE_MAX_LAYERS];      /* [T*B, H] previous cell state seen by step t */
+    float *mask[SERCE_MAX_LAYERS];    /* [T*B, H] dropout multipliers (0 or 1/(1-p)) of layer l's output */
+    float *logits;                    /* [T*B, V] logits, then (during backward) dlogits */
+    float *dx;                        /* [T*B, max(E,H)] gradient of a layer input */
+    float *dh;                        /* [T*B, H] gradient of a layer's hidden output */
+    float *dg;                        /* [T*B, G] gradient of gate pre-activations */
+    float *dhn, *dcn;                 /* [B, H] gradient carried to the previous step */
+    float *block;
+};
+
+static size_t fb_floats(const serce_config *c, int B, int T, size_t *layout_out) {
+    size_t TB = (size_t)T * B, H = (size_t)c->hidden, G = 4 * H, L = (size_t)c->layers;
+    size_t mx = (size_t)(c->embed > c->hidden ? c->embed : c->hidden);
+    size_t n = TB * (size_t)c->embed;           /* xin[0] */
+    n += (L - 1) * TB * H + TB * H;             /* xin[1..L] */
+    n += L * (TB * G + 6 * TB * H);             /* gates, cs, tc, hs, hp, cp, mask */
+    n += TB * (size_t)c->vocab + TB * mx + TB * H + TB * G + 2 * (size_t)B * H;
+    (void)layout_out;
+    return n;
+}
+
+double serce_fb_bytes(const serce_config *cfg, int B, int T) {
+    return (double)fb_floats(cfg, B, T, NULL) * sizeof(float);
+}
+
+int serce_fb_new(const serce_config *c, int B, int T, serce_fb **out, serce_error *err) {
+    *out = NULL;
+    if (B < 1 || T < 1) return serce_fail(err, SERCE_ERR_ARG, "batch and sequence length must be at least 1");
+    serce_fb *w = serce_calloc(1, sizeof *w);
+    if (!w) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for the training workspace");
+    size_t n = fb_floats(c, B, T, NULL);
+    w->block = serce_malloc(n * sizeof(float));
+    if (!w->block) {
+        serce_free(w);
+        return serce_fail(err, SERCE_ERR_NOMEM, "out of memory: the training workspace needs %.0f MiB",
+                          (double)n * 4 / 1048576.0);
+    }
+    memset(w->block, 0, n * sizeof(float));
+    w->B = B, w->T = T, w->L = c->layers, w->H = c->hidden, w->E = c->embed, w->V = c->vocab;
+    size_t TB = (size_t)T * B, H = (size_t)c->hidden, G = 4 * H;
+    size_t mx = (size_t)(c->embed > c->hidden ? c->embed : c->hidden);
+    float *p = w->block;
+    w->xin[0] = p, p += TB * (size_t)c->embed;
+    for (int l = 1; l <= c->layers; l++) w->xin[l] = p, p += TB * H;
+    for (int l = 0; l < c->layers; l++) {
+        w->gates[l] = p, p += TB * G;
+        w->cs[l] = p, p += TB * H;
+        w->tc[l] = p, p += TB * H;
+        w->hs[l] = p, p += TB * H;
+        w->hp[l] = p, p += TB * H;
+        w->cp[l] = p, p += TB * H;
+        w->mask[l] = p, p += TB * H;
+    }
+    w->logits = p, p += TB * (size_t)c->vocab;
+    w->dx = p, p += TB * mx;
+    w->dh = p, p += TB * H;
+    w->dg = p, p += TB * G;
+    w->dhn = p, p += (size_t)B * H;
+    w->dcn = p, p += (size_t)B * H;
+    *out = w;
+    return SERCE_OK;
+}
+
+void serce_fb_free(serce_fb *w) {
+    if (!w) return;
+    serce_free(w->block);
+    serce_free(w);
+}
+
+const float *serce_fb_logits(const serce_fb *w) { return w->logits; }
+
+/* LSTM layer forward over T steps.
+ *   pre = x W_ih^T + b_ih + b_hh + h_{t-1} W_hh^T;  i,f,o = sigmoid, g = tanh
+ *   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
+ * with h_{t-1} = c_{t-1} = 0 for a stream whose input at t is <s>. */
+static void lstm_forward(const serce_kernels *k, serce_fb *w, int l, int T, const int32_t *inputs, int in,
+                         const float *Wih, const float *Whh, const float *bih, const float *bhh, float *h0,
+                         float *c0) {
+    int B = w->B, H = w->H, G = 4 * H, TB = T * B;
+    float *pre = w->gates[l];
+    k->gemm(0, 1, TB, G, in, 1.0f, w->xin[l], in, Wih, in, 0.0f, pre, G);
+    for (int r = 0; r < TB; r++) {
+        float *g = pre + (size_t)r * G;
+        for (int j = 0; j < G; j++) g[j] += bih[j] + bhh[j];
+    }
+    for (int t = 0; t < T; t++) {
+        float *hp = w->hp[l] + (size_t)t * B * H, *cp = w->cp[l] + (size_t)t * B * H;
+        for (int b = 0; b < B; b++) {
+            float *hpb = hp + (size_t)b * H, *cpb = cp + (size_t)b * H;
+            if (inputs[t * B + b] == SERCE_TOK_BOS) {
+                memset(hpb, 0, sizeof(float) * H);
+                memset(cpb, 0, sizeof(float) * H);
+            } else if (t == 0) {
+                memcpy(hpb, h0 + (size_t)b * H, sizeof(float) * H);
+                memcpy(cpb, c0 + (size_t)b * H, sizeof(float) * H);
+            } else {
+                memcpy(hpb, w->hs[l] + ((size_t)(t - 1) * B + b) * H, sizeof(float) * H);
+                memcpy(cpb, w->cs[l] + ((size_t)(t - 1) * B + b) * H, sizeof(float) * H);
+            }
+        }
+        float *pt = pre + (size_t)t * B * G;
+        k->gemm(0, 1, B, G, H, 1.0f, hp, H, Whh, H, 1.0f, pt, G);
+        for (int b = 0; b < B; b++) {
+            float *g = pt + (size_t)b * G;
+            size_t row = ((size_t)t * B + b) * H;
+            float *c = w->cs[l] + row, *tc = w->tc[l] + row, *h = w->hs[l] + row, *cpb = cp + (size_t)b * H;
+            for (int j = 0; j < H; j++) {
+                float ig = serce_sigmoidf(g[j]), fg = serce_sigmoidf(g[H + j]);
+                float gg = serce_tanhf(g[2 * H + j]), og = serce_sigmoidf(g[3 * H + j]);
+                g[j] = ig, g[H + j] = fg, g[2 * H + j] = gg, g[3 * H + j] = og;
+                c[j] = fg * cpb[j] + ig * gg;
+                tc[j] = serce_tanhf(c[j]);
+                h[j] = og * tc[j];
+            }
+        }
+    }
+    memcpy(h0, w->hs[l] + (size_t)(T - 1) * B * H, sizeof(float) * B * H);
+    memcpy(c0, w->cs[l] + (size_t)(T - 1) * B * H, sizeof(float) * B * H);
+}
+
+/* LSTM layer backward. Input: w->dh [T*B,H] = dLoss/dh_t from above. Output: w->dx [T*B,in] and
+ * the weight gradients accumulated. The gradient entering from beyond the last step is zero
+ * (truncated BPTT); a reset at step t stops the gradient to step t-1. */
+static void lstm_backward(const serce_kernels *k, serce_fb *w, int l, int T, const int32_t *inputs, int in,
+                          const float *Wih, const float *Whh, float *dWih, float *dWhh, float *dbih, float *dbhh) {
+    int B = w->B, H = w->H, G = 4 * H, TB = T * B;
+    memset(w->dhn, 0, sizeof(float) * B * H);
+    memset(w->dcn, 0, sizeof(float) * B * H);
+    for (int t = T - 1; t >= 0; t--) {
+        for (int b = 0; b < B; b++) {
+            size_t row = (size_t)t * B + b;
+            const float *g = w->gates[l] + row * G, *tc = w->tc[l] + row * H, *cp = w->cp[l] + row * H;
+            const float *dhup = w->dh + row * H;
+            float *dg = w->dg + row * G, *dhn = w->dhn + (size_t)b * H, *dcn = w->dcn + (size_t)b * H;
+            int reset = inputs[row] == SERCE_TOK_BOS;
+            for (int j = 0; j < H; j++) {
+                float ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j];
+                float dh = dhup[j] + dhn[j];
+                float dc = dcn[j] + dh * og * (1.0f - tc[j] * tc[j]);
+                dg[j] = dc * gg * ig * (1.0f - ig);
+                dg[H + j] = dc * cp[j] * fg * (1.0f - fg);
+                dg[2 * H + j] = dc * ig * (1.0f - gg * gg);
+                dg[3 * H + j] = dh * tc[j] * og * (1.0f - og);
+                dcn[j] = reset ? 0.0f : dc * fg;
+            }
+        }
+        /* dh_{t-1} = dG_t W_hh, zero where the stream was reset at t */
+        float *dgt = w->dg + (size_t)t * B * G;
+        k->gemm(0, 0, B, H, G, 1.0f, dgt, G, Whh, H, 0.0f, w->dhn, H);
+        for (int b = 0; b < B; b++)
+            if (inputs[t * B + b] == SERCE_TOK_BOS) memset(w->dhn + (size_t)b * H, 0, sizeof(float) * H);
+    }
+    k->gemm(1, 0, G, in, TB, 1.0f, w->dg, G, w->xin[l], in, 1.0f, dWih, in);
+    k->gemm(1, 0, G, H, TB, 1.0f, w->dg, G, w->hp[l], H, 1.0f, dWhh, H);
+    for (int r = 0; r < TB; r++) { /* both biases receive the same gradient */
+        const float *dg = w->dg + (size_t)r * G;
+        for (int j = 0; j < G; j++) {
+            dbih[j] += dg[j];
+            dbhh[j] += dg[j];
+        }
+    }
+    k->gemm(0, 0, TB, in, G, 1.0f, w->dg, G, Wih, in, 0.0f, w->dx, in);
+}
+
+/* Dropout on a layer output: y = x * mask, mask = 0 with probability p, else 1/(1-p). */
+static void dropout_forward(float *y, const float *x, float *mask, size_t n, float p, uint64_t *rng) {
+    if (p <= 0.0f) {
+        memcpy(y, x, n * sizeof(float));
+        for (size_t i = 0; i < n; i++) mask[i] = 1.0f;
+        return;
+    }
+    float keep = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) {
+        mask[i] = serce_rng_uniform(rng) < p ? 0.0f : keep;
+        y[i] = x[i] * mask[i];
+    }
+}
+
+int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_fb *w, int T,
+                           const int32_t *inputs, const int32_t *targets, float *h, float *c, float dropout,
+                           uint64_t *rng, float *grads, double *loss_sum, long *count) {
+    const serce_config *cfg = &m->cfg;
+    int B = w->B, H = cfg->hidden, E = cfg->embed, V = cfg->vocab, L = cfg->layers, TB = T * B;
+    if (T > w->T || T < 1) return SERCE_ERR_ARG;
+    const serce_params *p = &m->p;
+    /* embedding lookup */
+    for (int r = 0; r < TB; r++) {
+        int tok = inputs[r];
+        if (tok < 0 || tok >= V) tok = SERCE_TOK_UNK;
+        memcpy(w->xin[0] + (size_t)r * E, p->embedding + (size_t)tok * E, sizeof(float) * E);
+    }
+    for (int l = 0; l < L; l++) {
+        int in = l == 0 ? E : H;
+        lstm_forward(k, w, l, T, inputs, in, p->w_ih[l], p->w_hh[l], p->b_ih[l], p->b_hh[l], h + (size_t)l * B * H,
+                     c + (size_t)l * B * H);
+        dropout_forward(w->xin[l + 1], w->hs[l], w->mask[l], (size_t)TB * H, dropout, rng);
+    }
+    /* head + softmax cross-entropy: logits = x W^T + b; loss = -log softmax(logits)[target] */
+    k->gemm(0, 1, TB, V, H, 1.0f, w->xin[L], H, p->head_w, H, 0.0f, w->logits, V);
+    long n = 0;
+    for (int r = 0; r < TB; r++) n += targets[r] >= 0 && targets[r] < V;
+    double ls = 0.0;
+    float inv = n ? 1.0f / (float)n : 0.0f;
+    for (int r = 0; r < TB; r++) {
+        float *z = w->logits + (size_t)r * V;
+        for (int v = 0; v < V; v++) z[v] += p->head_b[v];
+        int y = targets[r];
+        if (y < 0 || y >= V) {
+            if (grads) memset(z, 0, sizeof(float) * V);
+            continue;
+        }
+        float mx = z[0];
+        for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        double s = 0.0;
+        for (int v = 0; v < V; v++) s += serce_expf(z[v] - mx);
+        ls += log(s) - (double)(z[y] - mx);
+        if (grads) { /* dlogits = (softmax - onehot) / n */
+            float is = (float)(1.0 / s);
+            for (int v = 0; v < V; v++) z[v] = serce_expf(z[v] - mx) * is * inv;
+            z[y] -= inv;
+        }
+    }
+    *loss_sum = ls;
+    *count = n;
+    if (!isfinite(ls)) return SERCE_ERR_NUMERIC;
+    if (!grads) return SERCE_OK;
+
+    serce_params g;
+    serce_params_view(cfg, grads, &g);
+    k->gemm(1, 0, V, H, TB, 1.0f, w->logits, V, w->xin[L], H, 1.0f, g.head_w, H);
+    for (int r = 0; r < TB; r++) {
+        const float *z = w->logits + (size_t)r * V;
+        for (int v = 0; v < V; v++) g.head_b[v] += z[v];
+    }
+    k->gemm(0, 0, TB, H, V, 1.0f, w->logits, V, p->head_w, H, 0.0f, w->dx, H);
+    for (int l = L - 1; l >= 0; l--) {
+        int in = l == 0 ? E : H;
+        /* through the dropout on this layer's output */
+        for (size_t i = 0; i < (size_t)TB * H; i++) w->dh[i] = w->dx[i] * w->mask[l][i];
+        lstm_backward(k, w, l, T, inputs, in, p->w_ih[l], p->w_hh[l], g.w_ih[l], g.w_hh[l], g.b_ih[l], g.b_hh[l]);
+    }
+    for (int r = 0; r < TB; r++) {
+        int tok = inputs[r];
+        if (tok < 0 || tok >= V) tok = SERCE_TOK_UNK;
+        float *ge = g.embedding + (size_t)tok * E;
+        const float *dx = w->dx + (size_t)r * E;
+        for (int j = 0; j < E; j++) ge[j] += dx[j];
+    }
+    return SERCE_OK;
+}
+
+/* ---------------------------------------------------------------- inference */
+
+struct serce_infer {
+    const serce_model *m;
+    const serce_kernels *k;
+    int L, H, G, V, E, kh;   /* kh = pad16(H) */
+    float *emb_proj;         /* [V, G] W_ih0 . embedding[v], canonical order */
+    float *wih[SERCE_MAX_LAYERS];  /* [G, kh] layers >= 1, packed */
+    float *whh[SERCE_MAX_LAYERS];  /* [G, kh] packed */
+    float *bsum[SERCE_MAX_LAYERS]; /* [G] b_ih + b_hh */
+    float *head;             /* [V, kh] packed */
+    float *state;            /* [2, L, H]: h then c */
+    float *x;                /* [kh] padded input vector */
+    float *gx, *gh;          /* [G] */
+    float *logits;           /* [V] */
+    float *block;
+};
+
+static void pack_rows(float *dst, const float *src, int rows, int cols, int kpad) {
+    for (int r = 0; r < rows; r++) {
+        memcpy(dst + (size_t)r * kpad, src + (size_t)r * cols, sizeof(float) * cols);
+        memset(dst + (size_t)r * kpad + cols, 0, sizeof(float) * (size_t)(kpad - cols));
+    }
+}
+
+int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **out, serce_error *err) {
+    *out = NULL;
+    const serce_config *c = &m->cfg;
+    int H = c->hidden, G = 4 * H, V = c->vocab, E = c->embed, L = c->layers, kh = serce_pad16(H), ke = serce_pad16(E);
+    size_t n = (size_t)V * G + (size_t)(L - 1) * G * kh + (size_t)L * G * kh + (size_t)L * G + (size_t)V * kh +
+               2 * (size_t)L * H + (size_t)(kh > ke ? kh : ke) + 2 * (size_t)G + V + (size_t)G * ke;
+    serce_infer *s = serce_calloc(1, sizeof *s);
+    if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
+    s->block = serce_malloc(n * sizeof(float));
+    if (!s->block) {
+        serce_free(s);
+        return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation (%.0f MiB)", (double)n * 4 / 1048576.0);
+    }
+    s->m = m, s->k = k ? k : serce_kernels_best();
+    s->L = L, s->H = H, s->G = G, s->V = V, s->E = E, s->kh = kh;
+    float *p = s->block;
+    s->emb_proj = p, p += (size_t)V * G;
+    for (int l = 0; l < L; l++) {
+        if (l > 0) s->wih[l] = p, p += (size_t)G * kh;
+        s->whh[l] = p, p += (size_t)G * kh;
+        s->bsum[l] = p, p += G;
+    }
+    s->head = p, p += (size_t)V * kh;
+    s->state = p, p += 2 * (size_t)L * H;
+    s->x = p, p += (kh > ke ? kh : ke);
+    s->gx = p, p += G;
+    s->gh = p, p += G;
+    s->logits = p, p += V;
+    float *wih0 = p; /* [G, ke] scratch for building emb_proj */
+    const serce_params *w = &m->p;
+    pack_rows(wih0, w->w_ih[0], G, E, ke);
+    memset(s->x, 0, sizeof(float) * (size_t)(kh > ke ? kh : ke));
+    for (int v = 0; v < V; v++) {
+        memcpy(s->x, w->embedding + (size_t)v * E, sizeof(float) * E);
+        s->k->matvec(wih0, G, ke, s->x, s->emb_proj + (size_t)v * G);
+    }
+    for (int l = 0; l < L; l++) {
+        if (l > 0) pack_rows(s->wih[l], w->w_ih[l], G, H, kh);
+        pack_rows(s->whh[l], w->w_hh[l], G, H, kh);
+        for (int j = 0; j < G; j++) s->bsum[l][j] = w->b_ih[l][j] + w->b_hh[l][j];
+    }
+    pack_rows(s->head, w->head_w, V, H, kh);
+    serce_infer_reset(s);
+    *out = s;
+    return SERCE_OK;
+}
+
+void serce_infer_free(serce_infer *s) {
+    if (!s) return;
+    serce_free(s->block);
+    serce_free(s);
+}
+
+void serce_infer_reset(serce_infer *s) {
+    memset(s->state, 0, sizeof(float) * 2 * (size_t)s->L * s->H);
+    memset(s->x, 0, sizeof(float) * (size_t)s->kh);
+}
+
+/* One step, canonical math (identical bits on every platform):
+ *   pre = (W_ih x + W_hh h) + (b_ih + b_hh)   each product in the canonical matvec order
+ *   c = (f * c) + (i * g);  h = o * tanh(c);  logits = W_head h + b_head */
+void serce_infer_step(serce_infer *s, int token) {
+    int L = s->L, H = s->H, G = s->G, kh = s->kh;
+    if (token < 0 || token >= s->V) token = SERCE_TOK_UNK;
+    if (token == SERCE_TOK_BOS) memset(s->state, 0, sizeof(float) * 2 * (size_t)L * H);
+    const float *gx = s->emb_proj + (size_t)token * G;
+    for (int l = 0; l < L; l++) {
+        float *h = s->state + (size_t)l * H, *c = s->state + (size_t)(L + l) * H;
+        if (l > 0) {
+            memcpy(s->x, s->state + (size_t)(l - 1) * H, sizeof(float) * H); /* padding stays zero */
+            s->k->matvec(s->wih[l], G, kh, s->x, s->gx);
+            gx = s->gx;
+        }
+        memcpy(s->x, h, sizeof(float) * H);
+        s->k->matvec(s->whh[l], G, kh, s->x, s->gh);
+        const float *b = s->bsum[l];
+        for (int j = 0; j < H; j++) {
+            float pi = (gx[j] + s->gh[j]) + b[j];
+            float pf = (gx[H + j] + s->gh[H + j]) + b[H + j];
+            float pg = (gx[2 * H + j] + s->gh[2 * H + j]) + b[2 * H + j];
+            float po = (gx[3 * H + j] + s->gh[3 * H + j]) + b[3 * H + j];
+            float ig = serce_sigmoidf(pi), fg = serce_sigmoidf(pf), gg = serce_tanhf(pg), og = serce_sigmoidf(po);
+            c[j] = (fg * c[j]) + (ig * gg);
+            h[j] = og * serce_tanhf(c[j]);
+        }
+    }
+    memcpy(s->x, s->state + (size_t)(L - 1) * H, sizeof(float) * H);
+    s->k->matvec(s->head, s->V, kh, s->x, s->logits);
+    const float *hb = s->m->p.head_b;
+    for (int v = 0; v < s->V; v++) s->logits[v] += hb[v];
+}
+
+const float *serce_infer_logits(const serce_infer *s) { return s->logits; }
+const char *serce_infer_kernel_name(const serce_infer *s) { return s->k->matvec_name; }
+size_t serce_infer_state_size(const serce_infer *s) { return 2 * (size_t)s->L * s->H; }
+void serce_infer_get_state(const serce_infer *s, float *out) {
+    memcpy(out, s->state, sizeof(float) * serce_infer_state_size(s));
+}
+void serce_infer_set_state(serce_infer *s, const float *in) {
+    memcpy(s->state, in, sizeof(float) * serce_infer_state_size(s));
+}
