@@ -101,16 +101,24 @@ static int st_node_uint(const sj_doc *doc, int k, uint64_t *out) {
     return 0;
 }
 
+/* "an array", "a number", ... for messages about a JSON value of the wrong kind */
 static const char *st_type_name(int type) {
     switch (type) {
     case SJ_NULL: return "null";
     case SJ_FALSE:
-    case SJ_TRUE: return "boolean";
-    case SJ_NUMBER: return "number";
-    case SJ_STRING: return "string";
-    case SJ_ARRAY: return "array";
-    default: return "object";
+    case SJ_TRUE: return "a boolean";
+    case SJ_NUMBER: return "a number";
+    case SJ_STRING: return "a string";
+    case SJ_ARRAY: return "an array";
+    default: return "an object";
     }
+}
+
+/* What a value that should have been a non-negative integer is: "-1", "2.5", "a string". */
+static const char *st_describe(char out[40], const sj_doc *doc, int k) {
+    if (doc->nodes[k].type == SJ_NUMBER) snprintf(out, 40, "%.17g", doc->nodes[k].num);
+    else snprintf(out, 40, "%s", st_type_name(doc->nodes[k].type));
+    return out;
 }
 
 /* Sort key: data offset, then size (an empty tensor before a full one at the same offset), then
@@ -139,13 +147,13 @@ void st_free(st_file *f) {
 static int st_read_meta(const sj_doc *doc, int md, st_file *f, char **w, serce_error *err) {
     char q[72];
     if (doc->nodes[md].type != SJ_OBJECT)
-        return serce_fail(err, SERCE_ERR_FORMAT, "__metadata__ is a JSON %s, not an object of strings",
+        return serce_fail(err, SERCE_ERR_FORMAT, "__metadata__ is %s, not an object of strings",
                           st_type_name(doc->nodes[md].type));
     int j = 0;
     for (int k = doc->nodes[md].child; k >= 0; k = doc->nodes[k].next, j++) {
         const sj_node *key = &doc->nodes[k], *val = &doc->nodes[key->child];
         if (val->type != SJ_STRING)
-            return serce_fail(err, SERCE_ERR_FORMAT, "__metadata__ value of '%s' is not a string (it is a %s)",
+            return serce_fail(err, SERCE_ERR_FORMAT, "__metadata__ value of '%s' is not a string (it is %s)",
                               st_quote(q, key->str, key->len), st_type_name(val->type));
         /* the API hands out C strings: an embedded NUL would silently cut them */
         if (memchr(key->str, 0, key->len))
@@ -174,13 +182,13 @@ static int st_read_tensor(const sj_doc *doc, int k, const uint8_t *data, size_t 
     if (memchr(key->str, 0, key->len))
         return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': name contains a NUL character", name);
     if (doc->nodes[e].type != SJ_OBJECT)
-        return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': entry is a JSON %s, not an object", name,
+        return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': entry is %s, not an object", name,
                           st_type_name(doc->nodes[e].type));
 
     int kd = sj_get(doc, e, "dtype");
     if (kd < 0) return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': missing dtype", name);
     if (doc->nodes[kd].type != SJ_STRING)
-        return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': dtype is a %s, not a string", name,
+        return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': dtype is %s, not a string", name,
                           st_type_name(doc->nodes[kd].type));
     int dtype = memchr(doc->nodes[kd].str, 0, doc->nodes[kd].len) ? -1 : st_dtype_parse(doc->nodes[kd].str);
     if (dtype < 0) {
@@ -192,7 +200,7 @@ static int st_read_tensor(const sj_doc *doc, int k, const uint8_t *data, size_t 
     int ks = sj_get(doc, e, "shape");
     if (ks < 0) return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': missing shape", name);
     if (doc->nodes[ks].type != SJ_ARRAY)
-        return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': shape is a %s, not an array", name,
+        return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': shape is %s, not an array", name,
                           st_type_name(doc->nodes[ks].type));
     int ndim = doc->nodes[ks].count;
     if (ndim > ST_MAX_DIMS)
@@ -201,9 +209,11 @@ static int st_read_tensor(const sj_doc *doc, int k, const uint8_t *data, size_t 
     int d = 0;
     for (int kk = doc->nodes[ks].child; kk >= 0; kk = doc->nodes[kk].next, d++) {
         uint64_t v;
-        if (st_node_uint(doc, kk, &v) != 0)
-            return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': shape dimension %d is not a non-negative integer",
-                              name, d);
+        if (st_node_uint(doc, kk, &v) != 0) {
+            char what[40];
+            return serce_fail(err, SERCE_ERR_FORMAT, "tensor '%s': shape dimension %d is %s, not a non-negative integer",
+                              name, d, st_describe(what, doc, kk));
+        }
         t->shape[d] = (int64_t)v;
     }
     t->ndim = ndim;
@@ -264,7 +274,7 @@ int st_parse(const uint8_t *buf, size_t n, st_file *f, serce_error *err) {
     }
     if (rc != SERCE_OK) return serce_fail(err, rc, "%s", jerr.msg);
     if (doc.nodes[0].type != SJ_OBJECT) {
-        rc = serce_fail(err, SERCE_ERR_FORMAT, "header is a JSON %s, not an object", st_type_name(doc.nodes[0].type));
+        rc = serce_fail(err, SERCE_ERR_FORMAT, "header is %s, not a JSON object", st_type_name(doc.nodes[0].type));
         sj_free(&doc);
         return rc;
     }
@@ -342,8 +352,8 @@ int st_parse(const uint8_t *buf, size_t n, st_file *f, serce_error *err) {
         gap += dlen - end;
     }
     if (gap) {
-        rc = serce_fail(err, SERCE_ERR_FORMAT, "data block has %zu bytes not covered by any tensor (the first gap is [%zu, %zu))",
-                        gap, gap_b, gap_e);
+        rc = serce_fail(err, SERCE_ERR_FORMAT, "data block has %zu byte%s not covered by any tensor (the first gap is [%zu, %zu))",
+                        gap, gap == 1 ? "" : "s", gap_b, gap_e);
         st_free(f);
         return rc;
     }

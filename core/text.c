@@ -634,8 +634,11 @@ static uint32_t csv_detect_sep(const uint32_t *t, size_t n) {
     for (; i < n; i++) {
         uint32_t c = t[i];
         if (c == '"') inq = !inq;
-        else if (!inq && c == '\n') break;
-        else if (!inq) cnt[0] += c == ',', cnt[1] += c == ';', cnt[2] += c == '\t';
+        if (inq) continue;
+        if (c == '\n') break;
+        cnt[0] += c == ',';
+        cnt[1] += c == ';';
+        cnt[2] += c == '\t';
     }
     if (cnt[1] > cnt[0] && cnt[1] >= cnt[2]) return ';';
     if (cnt[2] > cnt[0] && cnt[2] > cnt[1]) return '\t';

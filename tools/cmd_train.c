@@ -68,9 +68,10 @@ static void curve_add(train_state *s, long step, double tr, double va) {
 
 static int write_opts_json(serce_buf *b, const train_args *a) {
     return serce_buf_printf(b,
-                            "{\"batch\":%d,\"seq_len\":%d,\"lr\":%g,\"min_lr_ratio\":%g,\"warmup\":%d,\"dropout\":%g,"
-                            "\"clip\":%g,\"weight_decay\":%g,\"seed\":%llu,\"val_fraction\":%g,\"min_count\":%d,"
-                            "\"eval_every\":%d,\"patience\":%d,\"steps\":%ld,\"epochs\":%g,\"minutes\":%g}",
+                            "{\"batch\":%d,\"seq_len\":%d,\"lr\":%.9g,\"min_lr_ratio\":%.9g,\"warmup\":%d,\"dropout\":%.9g,"
+                            "\"clip\":%.9g,\"weight_decay\":%.9g,\"seed\":\"%llu\",\"val_fraction\":%.17g,"
+                            "\"min_count\":%d,\"eval_every\":%d,\"patience\":%d,\"steps\":%ld,\"epochs\":%.17g,"
+                            "\"minutes\":%.17g}",
                             a->o.batch, a->o.seq_len, a->o.lr, a->o.min_lr_ratio, a->o.warmup, a->o.dropout, a->o.clip,
                             a->o.weight_decay, (unsigned long long)a->o.seed, a->val_fraction, a->min_count,
                             a->eval_every, a->patience, a->steps, a->epochs, a->minutes);
@@ -109,7 +110,7 @@ static int training_json(serce_buf *b, const train_args *a, const train_state *s
                                ri->corpus_songs, ri->corpus_chars, ri->train_songs, ri->val_songs, ri->val_chars, step,
                                epochs, s->elapsed, train_bpc);
     if (!rc && ri->val_songs)
-        rc = serce_buf_printf(b, "\"val_bpc\":%.4f,\"best_step\":%ld,", s->best_val, s->best_step);
+        rc = serce_buf_printf(b, "\"val_bpc\":%.4f,\"best_step\":%ld,", s->best_val / log(2.0), s->best_step);
     rc = rc ? rc
             : serce_buf_printf(b, "\"val_method\":\"%s\",\"date\":\"%s\",\"kernels\":\"%s\",\"init\":",
                                "whole songs held out by a fixed hash split; each read from a zero state; bits per "
@@ -149,7 +150,6 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
     if (sj_parse(js, strlen(js), "checkpoint", &doc, &e)) return cli_error(&e);
     int o = sj_get(&doc, 0, "opts");
     double v;
-    long long iv;
 #define GETN(obj, key, dst, cast)                                    \
     if (sj_get_num(&doc, obj, key, &v) == 0) dst = (cast)v;
     if (o >= 0) {
@@ -161,7 +161,8 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
         GETN(o, "dropout", a->o.dropout, float);
         GETN(o, "clip", a->o.clip, float);
         GETN(o, "weight_decay", a->o.weight_decay, float);
-        if (sj_get_int(&doc, o, "seed", &iv) == 0) a->o.seed = (uint64_t)iv;
+        const char *seed = sj_get_str(&doc, o, "seed");
+        if (seed) a->o.seed = strtoull(seed, NULL, 10);
         GETN(o, "val_fraction", a->val_fraction, double);
         GETN(o, "min_count", a->min_count, int);
         GETN(o, "eval_every", a->eval_every, int);
