@@ -429,6 +429,20 @@ void serce_fb_free(serce_fb *w) {
 
 const float *serce_fb_logits(const serce_fb *w) { return w->logits; }
 
+/* The cell's element-wise part, on separate (restrict) rows so the compiler vectorises it:
+ * gates in place from pre-activations to activations, then c = f*c_prev + i*g, h = o*tanh(c). */
+static void lstm_cell(int H, float *restrict gi, float *restrict gf, float *restrict gg, float *restrict go,
+                      const float *restrict cp, float *restrict c, float *restrict tc, float *restrict h) {
+    for (int j = 0; j < H; j++) {
+        float i_ = serce_sigmoidf(gi[j]), f_ = serce_sigmoidf(gf[j]);
+        float g_ = serce_tanhf(gg[j]), o_ = serce_sigmoidf(go[j]);
+        gi[j] = i_, gf[j] = f_, gg[j] = g_, go[j] = o_;
+        c[j] = f_ * cp[j] + i_ * g_;
+        tc[j] = serce_tanhf(c[j]);
+        h[j] = o_ * tc[j];
+    }
+}
+
 /* LSTM layer forward over T steps.
  *   pre = x W_ih^T + b_ih + b_hh + h_{t-1} W_hh^T;  i,f,o = sigmoid, g = tanh
  *   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
@@ -464,14 +478,7 @@ static void lstm_forward(const serce_kernels *k, serce_fb *w, int l, int T, cons
             float *g = pt + (size_t)b * G;
             size_t row = ((size_t)t * B + b) * H;
             float *c = w->cs[l] + row, *tc = w->tc[l] + row, *h = w->hs[l] + row, *cpb = cp + (size_t)b * H;
-            for (int j = 0; j < H; j++) {
-                float ig = serce_sigmoidf(g[j]), fg = serce_sigmoidf(g[H + j]);
-                float gg = serce_tanhf(g[2 * H + j]), og = serce_sigmoidf(g[3 * H + j]);
-                g[j] = ig, g[H + j] = fg, g[2 * H + j] = gg, g[3 * H + j] = og;
-                c[j] = fg * cpb[j] + ig * gg;
-                tc[j] = serce_tanhf(c[j]);
-                h[j] = og * tc[j];
-            }
+            lstm_cell(H, g, g + H, g + 2 * H, g + 3 * H, cpb, c, tc, h);
         }
     }
     memcpy(h0, w->hs[l] + (size_t)(T - 1) * B * H, sizeof(float) * B * H);
@@ -529,11 +536,15 @@ static void dropout_forward(float *y, const float *x, float *mask, size_t n, flo
         for (size_t i = 0; i < n; i++) mask[i] = 1.0f;
         return;
     }
+    /* two 16-bit draws per random word: p is kept to 1/65536, plenty for dropout */
     float keep = 1.0f / (1.0f - p);
-    for (size_t i = 0; i < n; i++) {
-        mask[i] = serce_rng_uniform(rng) < p ? 0.0f : keep;
-        y[i] = x[i] * mask[i];
+    uint32_t thr = (uint32_t)(p * 65536.0f + 0.5f);
+    for (size_t i = 0; i < n; i += 2) {
+        uint32_t r = serce_rng_u32(rng);
+        mask[i] = (r & 0xFFFFu) < thr ? 0.0f : keep;
+        if (i + 1 < n) mask[i + 1] = (r >> 16) < thr ? 0.0f : keep;
     }
+    for (size_t i = 0; i < n; i++) y[i] = x[i] * mask[i];
 }
 
 int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_fb *w, int T,
