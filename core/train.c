@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "parallel.h"
 #include "rng.h"
 #include "safetensors.h"
 
@@ -25,6 +26,8 @@ void serce_train_opts_default(serce_train_opts *o) {
     o->beta2 = 0.999f;
     o->eps = 1e-8f;
     o->seed = 1;
+    o->shards = 1;
+    o->threads = 1;
 }
 
 /* ---------------------------------------------------------------- songs */
@@ -111,17 +114,31 @@ int serce_split_songs(const serce_corpus *c, double frac, size_t **train_idx, si
 
 /* ---------------------------------------------------------------- trainer */
 
+/* One shard: a contiguous range of streams with its own workspace, gradient, state and dropout RNG. */
+typedef struct {
+    int b0, nb;             /* streams [b0, b0 + nb) */
+    serce_fb *ws;
+    float *grad;            /* [nparams] */
+    float *h, *c;           /* [L,nb,H] */
+    int32_t *in, *tg;       /* [T,nb] */
+    uint64_t rng;
+    double loss;
+    long count;
+    int T, rc;
+    struct serce_trainer *t;
+} shard;
+
 struct serce_trainer {
+    shard sh[SERCE_MAX_SHARDS];
+    int nsh;
     serce_model *m;
     const serce_kernels *k;
     serce_train_opts o;
     const serce_songs *data;
-    serce_fb *ws;
     float *grad, *am, *av;  /* [nparams] gradient, Adam first and second moments */
     float *h, *c;           /* [L,B,H] stream states */
     int32_t *seq;           /* [ntoks] this epoch's shuffled concatenation */
     size_t *order;          /* [nsongs] */
-    int32_t *in, *tg;       /* [T,B] */
     long step, epoch;
     size_t pos;             /* offset inside each stream's segment */
     size_t seg;             /* segment length (tokens) */
@@ -130,7 +147,8 @@ struct serce_trainer {
 
 double serce_trainer_bytes(const serce_config *cfg, const serce_train_opts *o) {
     double p = (double)serce_param_total(cfg) * 4.0;
-    return 4 * p + serce_fb_bytes(cfg, o->batch, o->seq_len) + 2.0 * cfg->layers * o->batch * cfg->hidden * 4.0;
+    int ns = o->shards < 1 ? 1 : o->shards;
+    return (4 + ns) * p + serce_fb_bytes(cfg, o->batch, o->seq_len) * 1.05 + 4.0 * cfg->layers * o->batch * cfg->hidden * 4.0;
 }
 
 /* Build epoch e's stream: songs shuffled with a generator seeded by (seed, epoch), so the order can be
@@ -162,6 +180,9 @@ int serce_trainer_new(serce_model *m, const serce_kernels *k, const serce_train_
     if (o->batch < 1 || o->seq_len < 1) return serce_fail(err, SERCE_ERR_ARG, "--batch and --seq-len must be at least 1");
     if (!(o->lr > 0) || !(o->dropout >= 0 && o->dropout < 1))
         return serce_fail(err, SERCE_ERR_ARG, "need --lr > 0 and 0 <= --dropout < 1");
+    if (o->shards < 1 || o->shards > SERCE_MAX_SHARDS || o->shards > o->batch)
+        return serce_fail(err, SERCE_ERR_ARG, "shards must be between 1 and min(%d, --batch), got %d", SERCE_MAX_SHARDS,
+                          o->shards);
     size_t seg = data->ntoks / (size_t)o->batch;
     if (seg < 2)
         return serce_fail(err, SERCE_ERR_CORPUS,
@@ -170,7 +191,7 @@ int serce_trainer_new(serce_model *m, const serce_kernels *k, const serce_train_
     serce_trainer *t = serce_calloc(1, sizeof *t);
     if (!t) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for training");
     t->m = m, t->k = k, t->o = *o, t->data = data, t->seg = seg;
-    size_t np = m->nparams, LBH = (size_t)m->cfg.layers * o->batch * m->cfg.hidden, TB = (size_t)o->batch * o->seq_len;
+    size_t np = m->nparams, LBH = (size_t)m->cfg.layers * o->batch * m->cfg.hidden;
     t->grad = serce_calloc(np, sizeof(float));
     t->am = serce_calloc(np, sizeof(float));
     t->av = serce_calloc(np, sizeof(float));
@@ -178,14 +199,28 @@ int serce_trainer_new(serce_model *m, const serce_kernels *k, const serce_train_
     t->c = serce_calloc(LBH, sizeof(float));
     t->seq = serce_malloc(data->ntoks * sizeof(int32_t));
     t->order = serce_malloc((data->nsongs + 1) * sizeof(size_t));
-    t->in = serce_malloc(TB * sizeof(int32_t));
-    t->tg = serce_malloc(TB * sizeof(int32_t));
     int rc = SERCE_OK;
-    if (!t->grad || !t->am || !t->av || !t->h || !t->c || !t->seq || !t->order || !t->in || !t->tg) {
+    if (!t->grad || !t->am || !t->av || !t->h || !t->c || !t->seq || !t->order) {
         rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory for training (%.0f MiB needed)",
                         serce_trainer_bytes(&m->cfg, o) / 1048576.0);
-    } else {
-        rc = serce_fb_new(&m->cfg, o->batch, o->seq_len, &t->ws, err);
+    }
+    t->nsh = o->shards;
+    for (int i = 0; i < t->nsh && !rc; i++) {
+        shard *h = &t->sh[i];
+        h->t = t;
+        h->b0 = o->batch * i / t->nsh;
+        h->nb = o->batch * (i + 1) / t->nsh - h->b0;
+        size_t lbh = (size_t)m->cfg.layers * h->nb * m->cfg.hidden, tb = (size_t)h->nb * o->seq_len;
+        h->grad = serce_calloc(np, sizeof(float));
+        h->h = serce_calloc(lbh, sizeof(float));
+        h->c = serce_calloc(lbh, sizeof(float));
+        h->in = serce_malloc(tb * sizeof(int32_t));
+        h->tg = serce_malloc(tb * sizeof(int32_t));
+        if (!h->grad || !h->h || !h->c || !h->in || !h->tg)
+            rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory for training (%.0f MiB needed)",
+                            serce_trainer_bytes(&m->cfg, o) / 1048576.0);
+        else
+            rc = serce_fb_new(&m->cfg, h->nb, o->seq_len, &h->ws, err);
     }
     if (rc) {
         serce_trainer_free(t);
@@ -199,10 +234,13 @@ int serce_trainer_new(serce_model *m, const serce_kernels *k, const serce_train_
 
 void serce_trainer_free(serce_trainer *t) {
     if (!t) return;
-    serce_fb_free(t->ws);
+    for (int i = 0; i < t->nsh; i++) {
+        shard *h = &t->sh[i];
+        serce_fb_free(h->ws);
+        serce_free(h->grad), serce_free(h->h), serce_free(h->c), serce_free(h->in), serce_free(h->tg);
+    }
     serce_free(t->grad), serce_free(t->am), serce_free(t->av);
     serce_free(t->h), serce_free(t->c), serce_free(t->seq), serce_free(t->order);
-    serce_free(t->in), serce_free(t->tg);
     serce_free(t);
 }
 
@@ -226,27 +264,66 @@ float serce_lr_at(const serce_train_opts *o, long step, double progress) {
     return (float)lr;
 }
 
+/* move a shard's streams between the trainer's [L,B,H] state and the shard's [L,nb,H] */
+static void shard_state(serce_trainer *t, shard *h, int to_shard) {
+    int L = t->m->cfg.layers, H = t->m->cfg.hidden, B = t->o.batch;
+    for (int l = 0; l < L; l++) {
+        size_t n = (size_t)h->nb * H;
+        float *a = t->h + ((size_t)l * B + h->b0) * H, *b = h->h + (size_t)l * n;
+        float *c = t->c + ((size_t)l * B + h->b0) * H, *d = h->c + (size_t)l * n;
+        if (to_shard) memcpy(b, a, n * 4), memcpy(d, c, n * 4);
+        else memcpy(a, b, n * 4), memcpy(c, d, n * 4);
+    }
+}
+
+static void shard_run(void *ctx, int i) {
+    serce_trainer *t = ctx;
+    shard *h = &t->sh[i];
+    memset(h->grad, 0, t->m->nparams * sizeof(float));
+    h->rc = serce_forward_backward(t->m, t->k, h->ws, h->T, h->in, h->tg, h->h, h->c, t->o.dropout, &h->rng, h->grad,
+                                   &h->loss, &h->count);
+}
+
 int serce_trainer_step(serce_trainer *t, float lr, serce_step_stats *st, serce_error *err) {
-    int B = t->o.batch;
     size_t left = t->seg - 1 - t->pos;
     int T = (int)(left < (size_t)t->o.seq_len ? left : (size_t)t->o.seq_len);
-    for (int tt = 0; tt < T; tt++)
-        for (int b = 0; b < B; b++) {
-            size_t i = (size_t)b * t->seg + t->pos + (size_t)tt;
-            t->in[tt * B + b] = t->seq[i];
-            int y = t->seq[i + 1];
-            t->tg[tt * B + b] = y == SERCE_TOK_BOS ? -1 : y; /* </s> -> <s> is not a prediction */
-        }
-    memset(t->grad, 0, t->m->nparams * sizeof(float));
-    double ls;
-    long cnt;
-    /* work on copies of the state so a failed step leaves the trainer unchanged */
-    int rc = serce_forward_backward(t->m, t->k, t->ws, T, t->in, t->tg, t->h, t->c, t->o.dropout, &t->rng, t->grad,
-                                    &ls, &cnt);
-    if (rc == SERCE_ERR_NUMERIC) return serce_fail(err, rc, "the loss became NaN or infinite at step %ld", t->step + 1);
+    for (int i = 0; i < t->nsh; i++) {
+        shard *h = &t->sh[i];
+        h->T = T;
+        /* each shard's dropout stream is seeded from the trainer's RNG, so one state is saved */
+        h->rng = serce_rng_seed(((uint64_t)serce_rng_u32(&t->rng) << 32) | serce_rng_u32(&t->rng));
+        for (int tt = 0; tt < T; tt++)
+            for (int b = 0; b < h->nb; b++) {
+                size_t k = (size_t)(h->b0 + b) * t->seg + t->pos + (size_t)tt;
+                h->in[tt * h->nb + b] = t->seq[k];
+                int y = t->seq[k + 1];
+                h->tg[tt * h->nb + b] = y == SERCE_TOK_BOS ? -1 : y; /* </s> -> <s> is not a prediction */
+            }
+        shard_state(t, h, 1);
+    }
+    serce_parallel_run(t->nsh, t->o.threads, shard_run, t);
+    double ls = 0;
+    long cnt = 0;
+    int rc = SERCE_OK;
+    for (int i = 0; i < t->nsh; i++) {
+        ls += t->sh[i].loss, cnt += t->sh[i].count;
+        if (t->sh[i].rc) rc = t->sh[i].rc;
+    }
+    if (rc == SERCE_ERR_NUMERIC || !isfinite(ls))
+        return serce_fail(err, SERCE_ERR_NUMERIC, "the loss became NaN or infinite at step %ld", t->step + 1);
     if (rc) return serce_fail(err, rc, "training step failed");
-    double gn = 0.0;
+    for (int i = 0; i < t->nsh; i++) shard_state(t, &t->sh[i], 0);
+    /* each shard's gradient is of its own mean loss: weight by its share of the scored targets */
     size_t np = t->m->nparams;
+    for (int i = 0; i < t->nsh; i++) {
+        float wgt = cnt ? (float)t->sh[i].count / (float)cnt : 0.0f;
+        const float *g = t->sh[i].grad;
+        if (i == 0)
+            for (size_t j = 0; j < np; j++) t->grad[j] = g[j] * wgt;
+        else
+            for (size_t j = 0; j < np; j++) t->grad[j] += g[j] * wgt;
+    }
+    double gn = 0.0;
     for (size_t i = 0; i < np; i++) gn += (double)t->grad[i] * t->grad[i];
     gn = sqrt(gn);
     if (!isfinite(gn)) return serce_fail(err, SERCE_ERR_NUMERIC, "the gradient became NaN or infinite at step %ld", t->step + 1);
@@ -310,8 +387,8 @@ int serce_trainer_save(const serce_trainer *t, const char *extra_json, serce_buf
         e->nbytes = (size_t)c->layers * t->o.batch * c->hidden * 4;
     }
     rc = serce_buf_printf(&meta, "{\"step\":%ld,\"epoch\":%ld,\"pos\":%zu,\"rng\":\"%016llx\",\"batch\":%d,"
-                                 "\"seq_len\":%d,\"seed\":\"%016llx\",\"ntoks\":%zu,\"caller\":%s}",
-                          t->step, t->epoch, t->pos, (unsigned long long)t->rng, t->o.batch, t->o.seq_len,
+                                 "\"seq_len\":%d,\"shards\":%d,\"seed\":\"%016llx\",\"ntoks\":%zu,\"caller\":%s}",
+                          t->step, t->epoch, t->pos, (unsigned long long)t->rng, t->o.batch, t->o.seq_len, t->nsh,
                           (unsigned long long)t->o.seed, t->data->ntoks, extra_json ? extra_json : "null");
     if (rc) {
         rc = serce_fail(err, rc, "out of memory writing the checkpoint");
@@ -349,12 +426,17 @@ int serce_trainer_restore(serce_trainer *t, const uint8_t *buf, size_t n, char *
         goto done;
     }
     if ((rc = sj_parse(cj, strlen(cj), "serce.checkpoint", &d, err))) goto done;
-    long long step, epoch, pos, batch, seq_len, ntoks;
+    long long step, epoch, pos, batch, seq_len, ntoks, shards = 1;
     const char *rs = sj_get_str(&d, 0, "rng"), *ss = sj_get_str(&d, 0, "seed");
     if (sj_get_int(&d, 0, "step", &step) || sj_get_int(&d, 0, "epoch", &epoch) || sj_get_int(&d, 0, "pos", &pos) ||
         sj_get_int(&d, 0, "batch", &batch) || sj_get_int(&d, 0, "seq_len", &seq_len) ||
         sj_get_int(&d, 0, "ntoks", &ntoks) || !rs || !ss) {
         rc = serce_fail(err, SERCE_ERR_FORMAT, "serce.checkpoint lacks step, epoch, pos, rng, batch, seq_len, ntoks or seed");
+        goto done;
+    }
+    sj_get_int(&d, 0, "shards", &shards);
+    if (shards != t->nsh) {
+        rc = serce_fail(err, SERCE_ERR_ARG, "the checkpoint was made with %lld shards, this trainer has %d", shards, t->nsh);
         goto done;
     }
     if (batch != t->o.batch || seq_len != t->o.seq_len || (size_t)ntoks != t->data->ntoks ||

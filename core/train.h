@@ -30,7 +30,12 @@ typedef struct {
     float weight_decay;  /* decoupled (AdamW); 0 = plain Adam */
     float beta1, beta2, eps;
     uint64_t seed;
+    int shards;          /* the batch is split into this many shards, each a whole forward/backward
+                            (1..SERCE_MAX_SHARDS); decides the arithmetic, so a resume keeps it */
+    int threads;         /* how many shards run at once (native builds; 1 = one core) */
 } serce_train_opts;
+
+#define SERCE_MAX_SHARDS 16
 
 void serce_train_opts_default(serce_train_opts *o);
 

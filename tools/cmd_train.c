@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "json.h"
+#include "parallel.h"
 #include "rng.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -71,10 +72,10 @@ static int write_opts_json(serce_buf *b, const train_args *a) {
                             "{\"batch\":%d,\"seq_len\":%d,\"lr\":%.9g,\"min_lr_ratio\":%.9g,\"warmup\":%d,\"dropout\":%.9g,"
                             "\"clip\":%.9g,\"weight_decay\":%.9g,\"seed\":\"%llu\",\"val_fraction\":%.17g,"
                             "\"min_count\":%d,\"eval_every\":%d,\"patience\":%d,\"steps\":%ld,\"epochs\":%.17g,"
-                            "\"minutes\":%.17g}",
+                            "\"minutes\":%.17g,\"shards\":%d}",
                             a->o.batch, a->o.seq_len, a->o.lr, a->o.min_lr_ratio, a->o.warmup, a->o.dropout, a->o.clip,
                             a->o.weight_decay, (unsigned long long)a->o.seed, a->val_fraction, a->min_count,
-                            a->eval_every, a->patience, a->steps, a->epochs, a->minutes);
+                            a->eval_every, a->patience, a->steps, a->epochs, a->minutes, a->o.shards);
 }
 
 static int write_curve_json(serce_buf *b, const train_state *s) {
@@ -167,6 +168,7 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
         GETN(o, "min_count", a->min_count, int);
         GETN(o, "eval_every", a->eval_every, int);
         GETN(o, "patience", a->patience, int);
+        GETN(o, "shards", a->o.shards, int);
         /* budgets come from the checkpoint unless given again on this command line */
         if (!opts_given(d, nd, "--steps") && !opts_given(d, nd, "--epochs") && !opts_given(d, nd, "--minutes")) {
             GETN(o, "steps", a->steps, long);
@@ -297,6 +299,7 @@ int cmd_train(int argc, char **argv) {
     serce_train_opts_default(&a.o);
     a.embed = 64, a.hidden = 256, a.layers = 2, a.min_count = 2;
     a.val_fraction = 0.1, a.patience = 8, a.format = "auto";
+    a.o.threads = serce_parallel_cpus() > 16 ? 16 : serce_parallel_cpus();
     int lower_flag = 0;
     opt_def d[] = {
         {"--output", "-o", OPT_STR, &a.out, "MODEL", "where the best model is written (safetensors); required", 0},
@@ -314,6 +317,7 @@ int cmd_train(int argc, char **argv) {
         {"--steps", NULL, OPT_LONG, &a.steps, "N", "stop after N updates", 0},
         {"--epochs", NULL, OPT_DOUBLE, &a.epochs, "N", "stop after N passes over the training songs", 0},
         {"--minutes", NULL, OPT_DOUBLE, &a.minutes, "M", "stop after M minutes of wall-clock time (default 10 if no budget is given)", 0},
+        {"--threads", NULL, OPT_INT, &a.o.threads, "N", "cores to train on: the batch is split into N shards run at once (default: all, at most 16)", 0},
         {"--seed", NULL, OPT_U64, &a.o.seed, "S", "random seed for initialisation, shuffling and dropout (default 1)", 0},
         {"--val-fraction", NULL, OPT_DOUBLE, &a.val_fraction, "F", "fraction of whole songs held out for validation (default 0.1)", 0},
         {"--eval-every", NULL, OPT_INT, &a.eval_every, "N", "evaluate every N steps (default: about once an epoch, 25..200)", 0},
@@ -413,6 +417,9 @@ int cmd_train(int argc, char **argv) {
         a.embed = m->cfg.embed, a.hidden = m->cfg.hidden, a.layers = m->cfg.layers, a.lowercase = m->cfg.lowercase;
     }
     if (!a.resume && !a.steps && !a.epochs && !a.minutes) a.minutes = 10;
+    if (a.o.threads < 1 || a.o.threads > 16) return cli_errorf("train: --threads must be between 1 and 16"), 2;
+    if (!a.resume) a.o.shards = a.o.threads < a.o.batch ? a.o.threads : a.o.batch;
+    serce_blas_threads(1); /* the shards are the parallelism; BLAS threads would only compete */
     if (a.steps < 0 || a.epochs < 0 || a.minutes < 0) return cli_errorf("train: budgets must not be negative"), 2;
     if (a.val_fraction < 0 || a.val_fraction >= 1)
         return cli_errorf("train: --val-fraction must be in [0, 1), got %g", a.val_fraction), 2;
@@ -515,9 +522,9 @@ int cmd_train(int argc, char **argv) {
         fprintf(stderr, "serce: %s: %zu songs, %zu characters (%zu train / %zu validation songs), vocabulary %d%s\n",
                 pos[0], corpus.nsongs, corpus.nchars, ntr, nva, m->cfg.vocab, a.lowercase ? ", lower-case" : "");
         if (unk) fprintf(stderr, "serce: %ld rare characters are read as <unk> (--min-count %d)\n", unk, a.min_count);
-        fprintf(stderr, "serce: model E%d / %dx%d LSTM, %zu parameters; batch %d x %d, %ld steps per epoch, kernels %s%s%s\n",
-                m->cfg.embed, m->cfg.layers, m->cfg.hidden, m->nparams, a.o.batch, a.o.seq_len, spe, k->gemm_name,
-                a.resume ? "; resuming at step " : "", "");
+        fprintf(stderr, "serce: model E%d / %dx%d LSTM, %zu parameters; batch %d x %d on %d thread%s, %ld steps per epoch, kernels %s\n",
+                m->cfg.embed, m->cfg.layers, m->cfg.hidden, m->nparams, a.o.batch, a.o.seq_len, a.o.shards,
+                a.o.shards > 1 ? "s" : "", spe, k->gemm_name);
         if (a.resume) fprintf(stderr, "serce: resumed %s at step %ld\n", a.resume, serce_trainer_step_count(t));
     }
 
