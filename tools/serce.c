@@ -72,7 +72,8 @@ static void usage(FILE *f) {
             "  sample MODEL            write lyrics (streams to stdout)\n"
             "  eval MODEL FILE         bits per character on a corpus or raw text\n"
             "  info MODEL              shape, parameters, vocabulary, training record\n"
-            "  export MODEL -o OUT     write a model for the web page\n\n"
+            "  export MODEL -o OUT     write a model for the web page\n"
+            "  bench                   training and generation speed (--compare: against PyTorch)\n\n"
             "'serce <command> --help' explains every option.\n");
 }
 
@@ -95,6 +96,7 @@ int main(int argc, char **argv) {
     if (!strcmp(c, "eval")) return cmd_eval(argc, argv);
     if (!strcmp(c, "info")) return cmd_info(argc, argv);
     if (!strcmp(c, "export")) return cmd_export(argc, argv);
-    fprintf(stderr, "serce: unknown command '%s' (commands: train, sample, eval, info, export)\n", c);
+    if (!strcmp(c, "bench")) return cmd_bench(argc, argv);
+    fprintf(stderr, "serce: unknown command '%s' (commands: train, sample, eval, info, export, bench)\n", c);
     return 2;
 }
