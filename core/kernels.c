@@ -76,7 +76,44 @@ void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float 
     }
 }
 
+void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
+    for (int r = 0; r < rows; r++) {
+        const signed char *q = Q + (size_t)r * kpad;
+        float l[16] = {0};
+        for (int k = 0; k < kpad; k += 16)
+            for (int j = 0; j < 16; j++) l[j] += (float)q[k + j] * x[k + j];
+        y[r] = scale[r] * reduce16(l);
+    }
+}
+
 #if defined(SERCE_HAVE_SSE)
+/* int8 -> 4 x f32x4, sign-extended with shifts (SSE2 has no pmovsx) */
+static inline void q8_to_f32(__m128i v, __m128 out[4]) {
+    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8), hi = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
+    out[0] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16));
+    out[1] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16));
+    out[2] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16));
+    out[3] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16));
+}
+
+static void matvec_q8_sse(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
+    for (int r = 0; r < rows; r++) {
+        const signed char *q = Q + (size_t)r * kpad;
+        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, w[4];
+        for (int k = 0; k < kpad; k += 16) {
+            q8_to_f32(_mm_loadu_si128((const __m128i *)(q + k)), w);
+            a0 = _mm_add_ps(a0, _mm_mul_ps(w[0], _mm_loadu_ps(x + k)));
+            a1 = _mm_add_ps(a1, _mm_mul_ps(w[1], _mm_loadu_ps(x + k + 4)));
+            a2 = _mm_add_ps(a2, _mm_mul_ps(w[2], _mm_loadu_ps(x + k + 8)));
+            a3 = _mm_add_ps(a3, _mm_mul_ps(w[3], _mm_loadu_ps(x + k + 12)));
+        }
+        __m128 s4 = _mm_add_ps(_mm_add_ps(a0, a2), _mm_add_ps(a1, a3));
+        __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+        __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
+        y[r] = scale[r] * _mm_cvtss_f32(s1);
+    }
+}
+
 /* Four 4-lane accumulators = the 16 canonical lanes; reduction in the canonical tree. */
 static void matvec_sse(const float *W, int rows, int kpad, const float *x, float *y) {
     for (int r = 0; r < rows; r++) {
@@ -115,9 +152,34 @@ static void matvec_simd128(const float *W, int rows, int kpad, const float *x, f
 }
 #endif
 
+#if defined(__wasm_simd128__)
+static void matvec_q8_simd128(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
+    for (int r = 0; r < rows; r++) {
+        const signed char *q = Q + (size_t)r * kpad;
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < kpad; k += 16) {
+            v128_t v = wasm_v128_load(q + k);
+            v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
+            v128_t w0 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(lo));
+            v128_t w1 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(lo));
+            v128_t w2 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_low_i16x8(hi));
+            v128_t w3 = wasm_f32x4_convert_i32x4(wasm_i32x4_extend_high_i16x8(hi));
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(w0, wasm_v128_load(x + k)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(w1, wasm_v128_load(x + k + 4)));
+            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(w2, wasm_v128_load(x + k + 8)));
+            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(w3, wasm_v128_load(x + k + 12)));
+        }
+        v128_t s4 = wasm_f32x4_add(wasm_f32x4_add(a0, a2), wasm_f32x4_add(a1, a3));
+        float l0 = wasm_f32x4_extract_lane(s4, 0), l1 = wasm_f32x4_extract_lane(s4, 1);
+        float l2 = wasm_f32x4_extract_lane(s4, 2), l3 = wasm_f32x4_extract_lane(s4, 3);
+        y[r] = scale[r] * ((l0 + l2) + (l1 + l3));
+    }
+}
+#endif
+
 /* ---------------------------------------------------------------- the table */
 
-static const serce_kernels k_ref = {"ref", serce_gemm_ref, "ref", serce_matvec_ref};
+static const serce_kernels k_ref = {"ref", serce_gemm_ref, "ref", serce_matvec_ref, serce_matvec_q8_ref};
 static const serce_kernels k_best = {
 #if defined(SERCE_HAVE_BLAS)
     "openblas", gemm_blas,
@@ -125,11 +187,11 @@ static const serce_kernels k_best = {
     "ref", serce_gemm_ref,
 #endif
 #if defined(__wasm_simd128__)
-    "simd128", matvec_simd128,
+    "simd128", matvec_simd128, matvec_q8_simd128,
 #elif defined(SERCE_HAVE_SSE)
-    "sse", matvec_sse,
+    "sse", matvec_sse, matvec_q8_sse,
 #else
-    "ref", serce_matvec_ref,
+    "ref", serce_matvec_ref, serce_matvec_q8_ref,
 #endif
 };
 
@@ -139,6 +201,7 @@ const serce_kernels *serce_kernels_best(void) { return &k_best; }
 int serce_kernels_all(const serce_kernels **out, int max) {
     int n = 0;
     if (n < max) out[n++] = &k_ref;
-    if (n < max && (k_best.gemm != k_ref.gemm || k_best.matvec != k_ref.matvec)) out[n++] = &k_best;
+    if (n < max && (k_best.gemm != k_ref.gemm || k_best.matvec != k_ref.matvec || k_best.matvec_q8 != k_ref.matvec_q8))
+        out[n++] = &k_best;
     return n;
 }

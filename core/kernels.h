@@ -28,17 +28,25 @@ typedef void (*serce_gemm_fn)(int transA, int transB, int M, int N, int K, float
 /* W [rows, kpad] row-major, kpad % 16 == 0; x [kpad]; y [rows] = W x (canonical order) */
 typedef void (*serce_matvec_fn)(const float *W, int rows, int kpad, const float *x, float *y);
 
+/* int8 weights, one scale per row: y[r] = scale[r] * dot(float(Q[r,:]), x) with the dot in the
+ * canonical order (each product float(q) * x rounded, then the 16-lane sums). Deterministic like
+ * matvec; reads a quarter of the bytes. Q [rows, kpad] zero-padded. */
+typedef void (*serce_matvec_q8_fn)(const signed char *Q, const float *scale, int rows, int kpad, const float *x,
+                                   float *y);
+
 typedef struct {
     const char *gemm_name;
     serce_gemm_fn gemm;
     const char *matvec_name;
     serce_matvec_fn matvec;
+    serce_matvec_q8_fn matvec_q8;
 } serce_kernels;
 
 /* The plain C reference kernels (the oracle). */
 void serce_gemm_ref(int transA, int transB, int M, int N, int K, float alpha,
                     const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float *y);
+void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y);
 
 /* The fastest variants compiled into this build (BLAS gemm if present; SIMD matvec if present). */
 const serce_kernels *serce_kernels_best(void);

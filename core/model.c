@@ -135,6 +135,7 @@ void serce_model_init(serce_model *m, uint64_t seed) {
 void serce_model_free(serce_model *m) {
     if (!m) return;
     serce_free(m->w);
+    for (int i = 0; i < SERCE_MAX_TENSORS; i++) serce_free(m->q[i]), serce_free(m->qscale[i]);
     serce_vocab_free(&m->vocab);
     serce_free(m->meta_training);
     for (int i = 0; i < m->nmeta_extra; i++) {
@@ -186,6 +187,49 @@ const char *serce_model_get_meta(const serce_model *m, const char *key) {
     return NULL;
 }
 
+/* ---------------------------------------------------------------- int8 */
+
+/* the weight matrices that generation multiplies: every LSTM weight and the head weight */
+static int quantizable(const serce_tensor_info *t, int i, int n) {
+    return t[i].ndim == 2 && i != 0 && i != n - 1 && (strstr(t[i].name, "weight") != NULL);
+}
+
+int serce_model_is_int8(const serce_model *m) {
+    for (int i = 0; i < SERCE_MAX_TENSORS; i++)
+        if (m->q[i]) return 1;
+    return 0;
+}
+
+int serce_model_quantize(serce_model *m, serce_error *err) {
+    serce_tensor_info t[SERCE_MAX_TENSORS];
+    int n = serce_param_table(&m->cfg, t);
+    for (int i = 0; i < n; i++) {
+        if (!quantizable(t, i, n) || m->q[i]) continue;
+        int rows = t[i].shape[0], cols = t[i].shape[1];
+        signed char *q = serce_malloc(t[i].numel);
+        float *sc = serce_malloc(sizeof(float) * rows);
+        if (!q || !sc) {
+            serce_free(q), serce_free(sc);
+            return serce_fail(err, SERCE_ERR_NOMEM, "out of memory quantising the model");
+        }
+        float *w = m->w + t[i].offset;
+        for (int r = 0; r < rows; r++) {
+            float mx = 0.0f, *row = w + (size_t)r * cols;
+            for (int c = 0; c < cols; c++) mx = fabsf(row[c]) > mx ? fabsf(row[c]) : mx;
+            sc[r] = mx / 127.0f;
+            for (int c = 0; c < cols; c++) {
+                float v = sc[r] > 0 ? row[c] / sc[r] : 0.0f;
+                int k = (int)lrintf(v);
+                k = k > 127 ? 127 : k < -127 ? -127 : k;
+                q[(size_t)r * cols + c] = (signed char)k;
+                row[c] = (float)k * sc[r];
+            }
+        }
+        m->q[i] = q, m->qscale[i] = sc;
+    }
+    return SERCE_OK;
+}
+
 /* ---------------------------------------------------------------- model file */
 
 int serce_config_to_json(const serce_config *c, serce_buf *b) {
@@ -199,8 +243,15 @@ int serce_model_save(const serce_model *m, serce_buf *out, const st_tensor *extr
                      serce_error *err) {
     serce_tensor_info t[SERCE_MAX_TENSORS];
     int n = serce_param_table(&m->cfg, t);
-    int total = n + nextra, rc = SERCE_OK;
+    int nq = 0;
+    for (int i = 0; i < n; i++) nq += m->q[i] != NULL;
+    int total = n + nq + nextra, rc = SERCE_OK;
+    char (*qnames)[48] = serce_calloc((size_t)(nq ? nq : 1), 48);
     st_tensor *ts = serce_calloc((size_t)total, sizeof *ts);
+    if (!qnames) {
+        serce_free(ts);
+        return serce_fail(err, SERCE_ERR_NOMEM, "out of memory writing the model");
+    }
     serce_buf cfgj = {0}, vocj = {0};
     int nm = 0;
     const char *keys[32], *vals[32];
@@ -214,7 +265,22 @@ int serce_model_save(const serce_model *m, serce_buf *out, const st_tensor *extr
         ts[i].data = (const uint8_t *)(m->w + t[i].offset);
         ts[i].nbytes = t[i].numel * sizeof(float);
     }
-    for (int i = 0; i < nextra; i++) ts[n + i] = extra[i];
+    for (int i = 0, j = 0; i < n; i++) {
+        if (!m->q[i]) continue;
+        ts[i].dtype = ST_I8;
+        ts[i].data = (const uint8_t *)m->q[i];
+        ts[i].nbytes = t[i].numel;
+        st_tensor *sct = &ts[n + j];
+        snprintf(qnames[j], 48, "%.31s.scale", t[i].name);
+        sct->name = qnames[j];
+        sct->dtype = ST_F32;
+        sct->ndim = 1;
+        sct->shape[0] = t[i].shape[0];
+        sct->data = (const uint8_t *)m->qscale[i];
+        sct->nbytes = (size_t)t[i].shape[0] * sizeof(float);
+        j++;
+    }
+    for (int i = 0; i < nextra; i++) ts[n + nq + i] = extra[i];
     if (serce_config_to_json(&m->cfg, &cfgj) || serce_vocab_to_json(&m->vocab, &vocj)) {
         rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory writing the model");
         goto done;
@@ -235,6 +301,7 @@ done:
     serce_buf_free(&cfgj);
     serce_buf_free(&vocj);
     serce_free(ts);
+    serce_free(qnames);
     return rc;
 }
 
@@ -299,9 +366,10 @@ int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_erro
             rc = serce_fail(err, SERCE_ERR_SHAPE, "tensor '%s' is missing", t[i].name);
             goto fail;
         }
-        if (s->dtype != ST_F32) {
-            rc = serce_fail(err, SERCE_ERR_DTYPE, "tensor '%s' is %s; Serçe models are F32", t[i].name,
-                            st_dtype_name(s->dtype));
+        int is_q8 = s->dtype == ST_I8 && quantizable(t, i, nt);
+        if (s->dtype != ST_F32 && !is_q8) {
+            rc = serce_fail(err, SERCE_ERR_DTYPE, "tensor '%s' is %s; Serçe models are F32%s", t[i].name,
+                            st_dtype_name(s->dtype), quantizable(t, i, nt) ? " (or I8 with a .scale)" : "");
             goto fail;
         }
         int ok = s->ndim == t[i].ndim && s->shape[0] == t[i].shape[0] && (t[i].ndim == 1 || s->shape[1] == t[i].shape[1]);
@@ -315,6 +383,35 @@ int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_erro
             rc = serce_fail(err, SERCE_ERR_SHAPE, "tensor '%s' has shape [%s]; the config needs [%s]", t[i].name, got,
                             want);
             goto fail;
+        }
+        if (is_q8) {
+            char sn[48];
+            snprintf(sn, sizeof sn, "%.31s.scale", t[i].name);
+            const st_tensor *sc = st_find(&f, sn);
+            if (!sc || sc->dtype != ST_F32 || sc->ndim != 1 || sc->shape[0] != t[i].shape[0]) {
+                rc = serce_fail(err, SERCE_ERR_SHAPE, "int8 tensor '%s' needs an F32 '%s' of shape [%d]", t[i].name, sn,
+                                t[i].shape[0]);
+                goto fail;
+            }
+            m->q[i] = serce_malloc(t[i].numel);
+            m->qscale[i] = serce_malloc(sizeof(float) * (size_t)t[i].shape[0]);
+            if (!m->q[i] || !m->qscale[i]) {
+                rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory reading the model");
+                goto fail;
+            }
+            memcpy(m->q[i], s->data, t[i].numel);
+            memcpy(m->qscale[i], sc->data, sizeof(float) * (size_t)t[i].shape[0]);
+            int cols = t[i].shape[1];
+            for (int r = 0; r < t[i].shape[0]; r++) {
+                float scl = m->qscale[i][r];
+                if (!isfinite(scl) || scl < 0) {
+                    rc = serce_fail(err, SERCE_ERR_NUMERIC, "'%s' holds an invalid scale at row %d", sn, r);
+                    goto fail;
+                }
+                for (int c2 = 0; c2 < cols; c2++)
+                    m->w[t[i].offset + (size_t)r * cols + c2] = (float)m->q[i][(size_t)r * cols + c2] * scl;
+            }
+            continue;
         }
         memcpy(m->w + t[i].offset, s->data, t[i].numel * sizeof(float));
         for (size_t j = 0; j < t[i].numel; j++)
@@ -622,26 +719,57 @@ int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_f
 
 /* ---------------------------------------------------------------- inference */
 
+/* A weight matrix packed for generation: rows padded to 16 columns, float or int8 + row scales. */
+typedef struct {
+    int rows, kpad;
+    float *w;               /* [rows, kpad] or NULL */
+    signed char *q;         /* [rows, kpad] or NULL */
+    const float *scale;     /* [rows] (int8 only) */
+} pmat;
+
 struct serce_infer {
     const serce_model *m;
     const serce_kernels *k;
     int L, H, G, V, E, kh;   /* kh = pad16(H) */
     float *emb_proj;         /* [V, G] W_ih0 . embedding[v], canonical order */
-    float *wih[SERCE_MAX_LAYERS];  /* [G, kh] layers >= 1, packed */
-    float *whh[SERCE_MAX_LAYERS];  /* [G, kh] packed */
+    pmat wih[SERCE_MAX_LAYERS];    /* [G, kh] layers >= 1 */
+    pmat whh[SERCE_MAX_LAYERS];    /* [G, kh] */
     float *bsum[SERCE_MAX_LAYERS]; /* [G] b_ih + b_hh */
-    float *head;             /* [V, kh] packed */
+    pmat head;               /* [V, kh] */
     float *state;            /* [2, L, H]: h then c */
-    float *x;                /* [kh] padded input vector */
+    float *x;                /* [max(kh, ke)] padded input vector */
     float *gx, *gh;          /* [G] */
     float *logits;           /* [V] */
     float *block;
+    signed char *qblock;
 };
 
-static void pack_rows(float *dst, const float *src, int rows, int cols, int kpad) {
-    for (int r = 0; r < rows; r++) {
-        memcpy(dst + (size_t)r * kpad, src + (size_t)r * cols, sizeof(float) * cols);
-        memset(dst + (size_t)r * kpad + cols, 0, sizeof(float) * (size_t)(kpad - cols));
+static void pmat_mv(const serce_kernels *k, const pmat *a, const float *x, float *y) {
+    if (a->q) k->matvec_q8(a->q, a->scale, a->rows, a->kpad, x, y);
+    else k->matvec(a->w, a->rows, a->kpad, x, y);
+}
+
+/* Pack tensor index ti of the model into a (float or int8 as stored); *fp / *qp advance. */
+static void pmat_pack(const serce_model *m, int ti, const float *wsrc, int rows, int cols, int kpad, pmat *a,
+                      float **fp, signed char **qp) {
+    a->rows = rows, a->kpad = kpad;
+    if (m->q[ti]) {
+        a->w = NULL;
+        a->q = *qp;
+        a->scale = m->qscale[ti];
+        *qp += (size_t)rows * kpad;
+        for (int r = 0; r < rows; r++) {
+            memcpy(a->q + (size_t)r * kpad, m->q[ti] + (size_t)r * cols, (size_t)cols);
+            memset(a->q + (size_t)r * kpad + cols, 0, (size_t)(kpad - cols));
+        }
+    } else {
+        a->q = NULL;
+        a->w = *fp;
+        *fp += (size_t)rows * kpad;
+        for (int r = 0; r < rows; r++) {
+            memcpy(a->w + (size_t)r * kpad, wsrc + (size_t)r * cols, sizeof(float) * cols);
+            memset(a->w + (size_t)r * kpad + cols, 0, sizeof(float) * (size_t)(kpad - cols));
+        }
     }
 }
 
@@ -649,44 +777,43 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     *out = NULL;
     const serce_config *c = &m->cfg;
     int H = c->hidden, G = 4 * H, V = c->vocab, E = c->embed, L = c->layers, kh = serce_pad16(H), ke = serce_pad16(E);
-    size_t n = (size_t)V * G + (size_t)(L - 1) * G * kh + (size_t)L * G * kh + (size_t)L * G + (size_t)V * kh +
-               2 * (size_t)L * H + (size_t)(kh > ke ? kh : ke) + 2 * (size_t)G + V + (size_t)G * ke;
+    int kx = kh > ke ? kh : ke;
+    /* float block sized for all-float weights; the int8 block for all-int8 (one of them partly unused) */
+    size_t nmat = (size_t)G * ke + (size_t)(L - 1) * G * kh + (size_t)L * G * kh + (size_t)V * kh;
+    size_t n = (size_t)V * G + nmat + (size_t)L * G + 2 * (size_t)L * H + (size_t)kx + 2 * (size_t)G + V;
     serce_infer *s = serce_calloc(1, sizeof *s);
     if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
     s->block = serce_malloc(n * sizeof(float));
-    if (!s->block) {
-        serce_free(s);
+    s->qblock = serce_model_is_int8(m) ? serce_malloc(nmat) : NULL;
+    if (!s->block || (serce_model_is_int8(m) && !s->qblock)) {
+        serce_free(s->block), serce_free(s);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation (%.0f MiB)", (double)n * 4 / 1048576.0);
     }
     s->m = m, s->k = k ? k : serce_kernels_best();
     s->L = L, s->H = H, s->G = G, s->V = V, s->E = E, s->kh = kh;
     float *p = s->block;
+    signed char *qp = s->qblock;
     s->emb_proj = p, p += (size_t)V * G;
-    for (int l = 0; l < L; l++) {
-        if (l > 0) s->wih[l] = p, p += (size_t)G * kh;
-        s->whh[l] = p, p += (size_t)G * kh;
-        s->bsum[l] = p, p += G;
-    }
-    s->head = p, p += (size_t)V * kh;
+    for (int l = 0; l < L; l++) s->bsum[l] = p, p += G;
     s->state = p, p += 2 * (size_t)L * H;
-    s->x = p, p += (kh > ke ? kh : ke);
+    s->x = p, p += kx;
     s->gx = p, p += G;
     s->gh = p, p += G;
     s->logits = p, p += V;
-    float *wih0 = p; /* [G, ke] scratch for building emb_proj */
     const serce_params *w = &m->p;
-    pack_rows(wih0, w->w_ih[0], G, E, ke);
-    memset(s->x, 0, sizeof(float) * (size_t)(kh > ke ? kh : ke));
+    pmat wih0; /* only used to build emb_proj */
+    pmat_pack(m, 1, w->w_ih[0], G, E, ke, &wih0, &p, &qp);
+    memset(s->x, 0, sizeof(float) * (size_t)kx);
     for (int v = 0; v < V; v++) {
         memcpy(s->x, w->embedding + (size_t)v * E, sizeof(float) * E);
-        s->k->matvec(wih0, G, ke, s->x, s->emb_proj + (size_t)v * G);
+        pmat_mv(s->k, &wih0, s->x, s->emb_proj + (size_t)v * G);
     }
     for (int l = 0; l < L; l++) {
-        if (l > 0) pack_rows(s->wih[l], w->w_ih[l], G, H, kh);
-        pack_rows(s->whh[l], w->w_hh[l], G, H, kh);
+        if (l > 0) pmat_pack(m, 1 + 4 * l, w->w_ih[l], G, H, kh, &s->wih[l], &p, &qp);
+        pmat_pack(m, 2 + 4 * l, w->w_hh[l], G, H, kh, &s->whh[l], &p, &qp);
         for (int j = 0; j < G; j++) s->bsum[l][j] = w->b_ih[l][j] + w->b_hh[l][j];
     }
-    pack_rows(s->head, w->head_w, V, H, kh);
+    pmat_pack(m, 1 + 4 * L, w->head_w, V, H, kh, &s->head, &p, &qp);
     serce_infer_reset(s);
     *out = s;
     return SERCE_OK;
@@ -695,6 +822,7 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
 void serce_infer_free(serce_infer *s) {
     if (!s) return;
     serce_free(s->block);
+    serce_free(s->qblock);
     serce_free(s);
 }
 
@@ -707,7 +835,7 @@ void serce_infer_reset(serce_infer *s) {
  *   pre = (W_ih x + W_hh h) + (b_ih + b_hh)   each product in the canonical matvec order
  *   c = (f * c) + (i * g);  h = o * tanh(c);  logits = W_head h + b_head */
 void serce_infer_step(serce_infer *s, int token) {
-    int L = s->L, H = s->H, G = s->G, kh = s->kh;
+    int L = s->L, H = s->H, G = s->G;
     if (token < 0 || token >= s->V) token = SERCE_TOK_UNK;
     if (token == SERCE_TOK_BOS) memset(s->state, 0, sizeof(float) * 2 * (size_t)L * H);
     const float *gx = s->emb_proj + (size_t)token * G;
@@ -715,11 +843,11 @@ void serce_infer_step(serce_infer *s, int token) {
         float *h = s->state + (size_t)l * H, *c = s->state + (size_t)(L + l) * H;
         if (l > 0) {
             memcpy(s->x, s->state + (size_t)(l - 1) * H, sizeof(float) * H); /* padding stays zero */
-            s->k->matvec(s->wih[l], G, kh, s->x, s->gx);
+            pmat_mv(s->k, &s->wih[l], s->x, s->gx);
             gx = s->gx;
         }
         memcpy(s->x, h, sizeof(float) * H);
-        s->k->matvec(s->whh[l], G, kh, s->x, s->gh);
+        pmat_mv(s->k, &s->whh[l], s->x, s->gh);
         const float *b = s->bsum[l];
         for (int j = 0; j < H; j++) {
             float pi = (gx[j] + s->gh[j]) + b[j];
@@ -732,7 +860,7 @@ void serce_infer_step(serce_infer *s, int token) {
         }
     }
     memcpy(s->x, s->state + (size_t)(L - 1) * H, sizeof(float) * H);
-    s->k->matvec(s->head, s->V, kh, s->x, s->logits);
+    pmat_mv(s->k, &s->head, s->x, s->logits);
     const float *hb = s->m->p.head_b;
     for (int v = 0; v < s->V; v++) s->logits[v] += hb[v];
 }

@@ -69,6 +69,10 @@ typedef struct {
     size_t nparams;
     serce_params p;      /* views into w */
     char *meta_training; /* serce.training JSON (owned, may be NULL) */
+    /* int8 weights (serce export --int8): per entry of the parameter table, NULL where the tensor is
+     * float. w still holds the dequantized values (q * scale) so batched evaluation works as is. */
+    signed char *q[SERCE_MAX_TENSORS];  /* [rows, cols] */
+    float *qscale[SERCE_MAX_TENSORS];   /* [rows] */
     char *meta_extra_key[8];   /* further metadata carried through load/save (owned) */
     char *meta_extra_val[8];
     int nmeta_extra;
@@ -82,6 +86,12 @@ void serce_model_free(serce_model *m);
 /* Set (replace) a metadata entry carried in the file; key "serce.training" sets meta_training. */
 int serce_model_set_meta(serce_model *m, const char *key, const char *val);
 const char *serce_model_get_meta(const serce_model *m, const char *key);
+
+/* Quantise the LSTM and head weight matrices to int8 with one scale per row (max |w| / 127); the
+ * embedding and biases stay float. A file saved afterwards stores them as I8 tensors with an F32
+ * "<name>.scale" [rows] beside each. */
+int serce_model_quantize(serce_model *m, serce_error *err);
+int serce_model_is_int8(const serce_model *m);
 
 /* Load from safetensors bytes (copied; buf may be freed afterwards). Checks the serce.* metadata,
  * every tensor's presence, dtype (F32) and shape against the config, and the vocabulary. */

@@ -35,4 +35,6 @@ int cmd_eval(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+/* quantise m to int8; with a corpus, print held-out bpc before and after */
+int cli_export_int8(serce_model *m, const char *corpus_path, serce_error *e);
 #endif

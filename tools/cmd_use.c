@@ -222,8 +222,13 @@ int cmd_info(int argc, char **argv) {
 /* ---------------------------------------------------------------- export */
 
 int cmd_export(int argc, char **argv) {
-    const char *out = NULL;
-    opt_def d[] = {{"--output", "-o", OPT_STR, &out, "OUT", "where to write the exported model", 0}};
+    const char *out = NULL, *corpus = NULL;
+    int int8 = 0;
+    opt_def d[] = {
+        {"--output", "-o", OPT_STR, &out, "OUT", "where to write the exported model", 0},
+        {"--int8", NULL, OPT_FLAG, &int8, NULL, "weights as int8 with one scale per row (about a quarter of the size)", 0},
+        {"--corpus", NULL, OPT_STR, &corpus, "CORPUS", "the training corpus: with --int8, measure held-out bpc before and after", 0},
+    };
     const char *pos[1];
     int np;
     int r = opts_parse("export", "MODEL -o OUT",
@@ -236,12 +241,13 @@ int cmd_export(int argc, char **argv) {
     if (!m) return 1;
     serce_error e = {0};
     serce_buf b = {0};
-    int rc = serce_model_save(m, &b, NULL, 0, NULL, NULL, 0, &e);
+    int rc = int8 ? cli_export_int8(m, corpus, &e) : SERCE_OK;
+    if (!rc) rc = serce_model_save(m, &b, NULL, 0, NULL, NULL, 0, &e);
     serce_model *check = NULL;
     if (!rc) rc = serce_model_load(b.data, b.len, &check, &e);
     serce_model_free(check);
     if (!rc) rc = serce_write_file_atomic(out, b.data, b.len, &e);
-    if (!rc) fprintf(stderr, "serce: wrote %s (%.2f MB, float32)\n", out, b.len / 1e6);
+    if (!rc) fprintf(stderr, "serce: wrote %s (%.2f MB, %s)\n", out, b.len / 1e6, int8 ? "int8" : "float32");
     serce_buf_free(&b);
     serce_model_free(m);
     return rc ? cli_error(&e) : 0;
