@@ -1,0 +1,446 @@
+// browser.test.mjs — the site in headless Chromium (playwright-core driving /usr/bin/chromium).
+// Serves build/site with tests/web/serve.mjs (which also sends the page's CSP as a header, so the
+// worker and the wasm instantiation are held to it) and checks, in fresh browser contexts:
+// loading, streaming, Stop, permalinks (also against `serce sample`), the plain fallback, broken and
+// own model files (file input and drag and drop), the keyboard, the language toggle, the model card,
+// main-thread responsiveness during generation, a sub-path with the service worker and offline use,
+// no console errors and no request outside the origin. Screenshots go to build/test-output/.
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+
+import { chromium } from 'playwright-core';
+
+import { asCliOutput, cliSample, OUTPUT, probe, readBytes, SITE, trainTestModel } from './common.mjs';
+import { startServer } from './serve.mjs';
+
+const CHROMIUM = process.env.SERCE_CHROMIUM || '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+  '--disable-sync', '--no-first-run'];
+const SITE_MODEL = join(SITE, 'models', 'sezen-aksu.safetensors');
+const DESKTOP = { width: 1280, height: 900 };
+const PHONE = { width: 390, height: 844 };
+
+let browser, server, tm;
+const contexts = [];
+
+before(async () => {
+  mkdirSync(OUTPUT, { recursive: true });
+  server = await startServer({ root: SITE });
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  tm = trainTestModel();
+});
+
+after(async () => {
+  for (const c of contexts) await c.close().catch(() => {});
+  if (browser) await browser.close();
+  if (server) await server.close();
+  if (tm) tm.cleanup();
+});
+
+// long tasks (PerformanceObserver) and main-thread timer drift, recorded from the first script on
+const INIT = () => {
+  window.__lt = [];
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__lt.push({ start: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+    window.__ltSupported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+  } catch (e) {
+    window.__ltSupported = false;
+  }
+};
+
+async function open(url, { viewport = DESKTOP, serviceWorkers = 'block', colorScheme = 'light', isMobile = false } = {}) {
+  const ctx = await browser.newContext({ viewport, serviceWorkers, colorScheme, isMobile, hasTouch: isMobile, locale: 'tr-TR',
+    deviceScaleFactor: 1 });
+  contexts.push(ctx);
+  const log = { errors: [], warnings: [], requests: [] };
+  ctx.on('request', (r) => log.requests.push(r.url()));
+  const page = await ctx.newPage();
+  const onConsole = (m) => {
+    if (m.type() === 'error') log.errors.push(m.text());
+    else if (m.type() === 'warning') log.warnings.push(m.text());
+  };
+  page.on('console', onConsole);
+  page.on('pageerror', (e) => log.errors.push(`pageerror: ${e.message}`));
+  page.on('worker', (w) => w.on('console', onConsole));
+  await page.addInitScript(INIT);
+  await page.goto(url);
+  return { ctx, page, log };
+}
+
+const ready = (page) => page.waitForFunction(() => !document.getElementById('generate').disabled, null, { timeout: 60000 });
+const done = (page) => page.waitForFunction(() => window.__serce && !window.__serce.state.gen &&
+  document.getElementById('lyrics').textContent.length > 0, null, { timeout: 60000 });
+const lyrics = (page) => page.$eval('#lyrics', (e) => e.textContent);
+
+function checkClean(log, origin = new URL(server.url).origin) {
+  assert.deepEqual(log.errors, [], 'no console errors');
+  const foreign = log.requests.filter((u) => !u.startsWith(`${origin}/`) && !u.startsWith('data:') && !u.startsWith('blob:'));
+  assert.deepEqual(foreign, [], 'no request outside the origin');
+  assert.ok(log.requests.length > 0);
+}
+
+async function setSettings(page, s) {
+  await page.evaluate((s) => {
+    const set = (id, v) => {
+      const e = document.getElementById(id);
+      e.value = String(v);
+      e.dispatchEvent(new Event(e.tagName === 'SELECT' ? 'change' : 'input', { bubbles: true }));
+    };
+    set('prime', s.prime);
+    set('temperature', s.temperature);
+    set('unit', s.length ? 'length' : 'songs');
+    set('amount', s.length || s.songs);
+    set('seed', s.seed);
+    document.getElementById('auto-seed').checked = false;
+    set('top-k', s.top_k);
+    set('top-p', s.top_p);
+  }, s);
+}
+
+const SETTINGS = { prime: 'Gece', seed: 424242, temperature: 0.9, top_k: 0, top_p: 0.95, length: 500 };
+let permalinkText = null;
+
+describe('the page', () => {
+  test('loads the default model with the SIMD build and shows its card', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    assert.equal(await page.textContent('#flavour'), 'simd');
+    assert.match(await page.textContent('#kernel'), /simd128/);
+    assert.match(await page.textContent('#model-name'), /Sezen Aksu/);
+    assert.equal(await page.getAttribute('html', 'lang'), 'tr');
+    const prog = await page.$eval('#load-progress', (p) => [p.value, p.max]);
+    assert.equal(prog[0], prog[1]);
+    const card = await page.textContent('#card-facts');
+    assert.match(card, /serce-ornek\.txt/);
+    assert.match(card, /bit\/karakter/);
+    assert.equal(await page.$$eval('#curve svg polyline', (l) => l.length), 2);
+    // every control has a label
+    const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, button, textarea')]
+      .filter((e) => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.textContent.trim())
+      .map((e) => e.id || e.outerHTML.slice(0, 60)));
+    assert.deepEqual(unlabelled, []);
+    checkClean(log);
+  });
+
+  test('streams lyrics into #lyrics, Stop halts at once, the main thread never blocks', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    // a long run to the end, watching the main thread: long tasks and the gaps of a 5 ms timer
+    await setSettings(page, { prime: '', seed: 99, temperature: 0.8, top_k: 0, top_p: 0.95, length: 20000 });
+    const run = await page.evaluate(() => new Promise((resolve) => {
+      const lyr = document.getElementById('lyrics');
+      const seen = [];
+      let max = 0, last = performance.now();
+      const start = last;
+      const timer = setInterval(() => {
+        const now = performance.now();
+        max = Math.max(max, now - last);
+        last = now;
+        const n = lyr.textContent.length;
+        if (n > 0 && (!seen.length || n > seen[seen.length - 1])) seen.push(n);
+        if (!window.__serce.state.gen && n > 0) {
+          clearInterval(timer);
+          resolve({ seen: seen.length, final: n, ms: now - start, drift: max, supported: window.__ltSupported,
+            long: window.__lt.filter((e) => e.start >= start).map((e) => Math.round(e.duration)) });
+        }
+      }, 5);
+      document.getElementById('generate').click();
+    }));
+    const speed = Number((await page.textContent('#speed')).replace(/\D/g, ''));
+    console.log(`# 20000 characters in ${Math.round(run.ms)} ms (${speed} chars/s shown), streamed in ${run.seen} visible steps; ` +
+      `longtask entries ${JSON.stringify(run.long)} (longtask supported: ${run.supported}), max timer gap ${run.drift.toFixed(1)} ms`);
+    assert.equal(run.final, (await lyrics(page)).length);
+    assert.ok(run.seen >= 5, `the text grew in steps (${run.seen})`);
+    assert.ok(speed > 0, 'speed shown');
+    assert.match(await page.textContent('#load-text'), /Bitti/);
+    assert.deepEqual(run.long.filter((d) => d > 50), [], 'no long task over 50 ms');
+    // the timer gap also counts time the OS gave to other processes (2 cores, a busy worker): a loose bound
+    assert.ok(run.drift < 250, `timer gap ${run.drift} ms`);
+
+    // Stop in the middle of a run: the text stops growing at once
+    await setSettings(page, { prime: '', seed: 100, temperature: 0.8, top_k: 0, top_p: 0.95, length: 20000 });
+    const stop = await page.evaluate(() => new Promise((resolve) => {
+      const lyr = document.getElementById('lyrics');
+      const seen = [];
+      const timer = setInterval(() => {
+        const n = lyr.textContent.length;
+        if (n > 0 && (!seen.length || n > seen[seen.length - 1])) seen.push(n);
+        if (seen.length >= 4) {
+          clearInterval(timer);
+          document.getElementById('stop').click();
+          resolve({ seen, atStop: lyr.textContent.length });
+        }
+      }, 5);
+      document.getElementById('generate').click();
+    }));
+    assert.ok(stop.atStop < 20000, `stopped before the end (${stop.seen})`);
+    await page.waitForTimeout(800);
+    assert.equal((await lyrics(page)).length, stop.atStop, 'the text stops growing');
+    assert.equal(await page.$eval('#generate', (b) => b.disabled), false);
+    assert.equal(await page.$eval('#stop', (b) => b.disabled), true);
+    assert.match(await page.textContent('#load-text'), /Durduruldu/);
+    // and a new run works after Stop
+    await setSettings(page, { prime: 'Ben', seed: 5, temperature: 0.8, top_k: 0, top_p: 0.95, length: 200 });
+    await page.click('#generate');
+    await done(page);
+    assert.ok((await lyrics(page)).startsWith('Ben'));
+    checkClean(log);
+  });
+
+  test('a permalink reproduces the same lyrics, which match serce sample', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    await setSettings(page, SETTINGS);
+    await page.click('#generate');
+    await done(page);
+    const text = await lyrics(page);
+    const cli = cliSample(SITE_MODEL, SETTINGS);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(asCliOutput(text), cli.stdout, 'byte-identical to the CLI');
+    assert.equal(await page.textContent('#cli'),
+      "serce sample sezen-aksu.safetensors --prime Gece --seed 424242 --temperature 0.9 --top-k 0 --top-p 0.95 --length 500");
+    const href = await page.$eval('#permalink', (a) => a.href);
+    const q = new URL(href).searchParams;
+    assert.equal(q.get('model'), 'sezen-aksu.safetensors');
+    assert.equal(q.get('prime'), 'Gece');
+    assert.equal(q.get('seed'), '424242');
+    assert.equal(q.get('temperature'), '0.9');
+    assert.equal(q.get('length'), '500');
+    // copy link and copy text
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(server.url).origin });
+    await page.click('#copy-link');
+    await page.waitForFunction(() => document.getElementById('copied').textContent.length > 0);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), href);
+    await page.click('#copy-text');
+    await page.waitForTimeout(100);
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), text);
+    checkClean(log);
+
+    const second = await open(href);
+    await done(second.page);
+    assert.equal(await lyrics(second.page), text, 'same text from the permalink');
+    assert.equal(await second.page.inputValue('#seed'), '424242');
+    assert.equal(await second.page.inputValue('#prime'), 'Gece');
+    checkClean(second.log);
+    permalinkText = { href, text };
+  });
+
+  test('?simd=0 falls back to the plain build, with the same lyrics', async () => {
+    const href = permalinkText ? permalinkText.href : `${server.url}?model=sezen-aksu.safetensors&prime=Gece&seed=424242&temperature=0.9&top_k=0&top_p=0.95&length=500`;
+    const { page, log } = await open(`${href}&simd=0`);
+    await done(page);
+    assert.equal(await page.textContent('#flavour'), 'plain');
+    assert.match(await page.textContent('#kernel'), /ref/);
+    assert.equal(asCliOutput(await lyrics(page)), cliSample(SITE_MODEL, SETTINGS).stdout);
+    checkClean(log);
+  });
+
+  test('a link with a bad setting or an unknown model says so and does not run', async () => {
+    const a = await open(`${server.url}?seed=abc&length=100`);
+    await ready(a.page);
+    assert.match(await a.page.textContent('#error'), /seed/);
+    assert.equal(await lyrics(a.page), '');
+    const b = await open(`${server.url}?model=nope.safetensors&seed=3&length=100`);
+    await ready(b.page);
+    assert.match(await b.page.textContent('#error'), /nope\.safetensors/);
+    await b.page.waitForTimeout(300);
+    assert.equal(await lyrics(b.page), '');
+    checkClean(a.log);
+    checkClean(b.log);
+  });
+
+  test('a corrupted model file shows the loader error and the page stays usable', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    const good = readBytes(tm.model);
+    const broken = good.slice(0, Math.floor(good.length / 2));
+    const badPath = join(tm.dir, 'broken.safetensors');
+    writeFileSync(badPath, broken);
+    const expected = probe(badPath, { prime: '', seed: 1, temperature: 0.8, top_k: 0, top_p: 0.95, songs: 1 }, 16).error;
+    assert.ok(expected);
+    await page.setInputFiles('#model-file', { name: 'broken.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(broken) });
+    await page.waitForSelector('#error:not([hidden])');
+    const msg = await page.textContent('#error');
+    assert.ok(msg.includes(expected), `${msg} should include ${expected}`);
+    await page.screenshot({ path: join(OUTPUT, 'web-error-desktop.png') });
+    assert.match(await page.textContent('#model-name'), /Sezen Aksu/);
+    // not a model at all
+    await page.setInputFiles('#model-file', { name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('merhaba dünya, bu bir model değil\n'.repeat(5)) });
+    await page.waitForFunction(() => !document.getElementById('error').textContent.includes('safetensors') || true);
+    await page.waitForTimeout(300);
+    assert.ok(!(await page.isHidden('#error')));
+    // still usable with the previous model
+    await setSettings(page, { prime: 'Gece', seed: 11, temperature: 0.8, top_k: 0, top_p: 0.95, length: 120 });
+    await page.click('#generate');
+    await done(page);
+    assert.equal(asCliOutput(await lyrics(page)),
+      cliSample(SITE_MODEL, { prime: 'Gece', seed: 11, temperature: 0.8, top_k: 0, top_p: 0.95, length: 120 }).stdout);
+    checkClean(log);
+  });
+
+  test('your own model loads by file input and by drag and drop; its metadata is shown as text', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    // a valid model whose metadata tries to inject markup
+    const crafted = withTraining(readBytes(tm.model), (t) => ({ ...t, corpus: '<img src=x id=pwn onerror="window.__pwned=1">' }),
+      { 'serce.card': '<b id="bold">not bold</b>' });
+    const craftedPath = join(tm.dir, 'crafted.safetensors');
+    writeFileSync(craftedPath, crafted);
+    await page.setInputFiles('#model-file', { name: 'crafted.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(crafted) });
+    await page.waitForFunction(() => document.getElementById('model-name').textContent.includes('crafted.safetensors'));
+    const card = await page.textContent('#card-facts');
+    assert.ok(card.includes('<img src=x id=pwn'), 'the markup is shown as text');
+    assert.ok(card.includes('<b id="bold">not bold</b>'));
+    assert.equal(await page.$('#pwn'), null);
+    assert.equal(await page.$('#bold'), null);
+    assert.equal(await page.evaluate(() => window.__pwned), undefined);
+    const s = { prime: 'Gece', seed: 3, temperature: 0.8, top_k: 0, top_p: 0.95, length: 150 };
+    await setSettings(page, s);
+    await page.click('#generate');
+    await done(page);
+    assert.equal(asCliOutput(await lyrics(page)), cliSample(craftedPath, s).stdout);
+    assert.match(await page.textContent('#permalink-note'), /kendi dosyanızla/);
+
+    // drag and drop the site model back in
+    const siteBytes = [...readBytes(SITE_MODEL)];
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'dropped.safetensors', { type: 'application/octet-stream' }));
+      document.body.dispatchEvent(new DragEvent('dragenter', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, siteBytes);
+    await page.waitForFunction(() => document.getElementById('model-name').textContent.includes('dropped.safetensors'));
+    assert.ok(await page.isHidden('#drop-overlay'));
+    assert.match(await page.textContent('#card-facts'), /serce-ornek\.txt/);
+    checkClean(log);
+  });
+
+  test('keyboard: Enter in the first line writes, Escape stops; the language choice is remembered', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    await page.fill('#amount', '20000');
+    await page.selectOption('#unit', 'length');
+    await page.fill('#amount', '20000');
+    await page.focus('#prime');
+    await page.keyboard.type('Ben');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('lyrics').textContent.length > 20);
+    assert.equal(await page.$eval('#stop', (b) => b.disabled), false);
+    await page.keyboard.press('Escape');
+    const n = (await lyrics(page)).length;
+    await page.waitForTimeout(400);
+    assert.equal((await lyrics(page)).length, n);
+    assert.ok((await lyrics(page)).startsWith('Ben'));
+    // focus is visible
+    await page.focus('#generate');
+    const outline = await page.$eval('#generate', (b) => getComputedStyle(b).outlineStyle);
+    assert.notEqual(outline, 'none');
+    // language
+    await page.click('#lang');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await page.textContent('#generate'), 'Write');
+    assert.equal(await page.textContent('#lang'), 'Türkçe');
+    await page.reload();
+    await ready(page);
+    assert.equal(await page.getAttribute('html', 'lang'), 'en');
+    assert.equal(await page.textContent('#stop'), 'Stop');
+    assert.match(await page.textContent('#card-facts'), /bits per character/);
+    checkClean(log);
+  });
+
+  test('screenshots: desktop and phone, light and dark', async () => {
+    const link = `${server.url}?model=sezen-aksu.safetensors&prime=Sabah%20Ku%C5%9Fu%0APencereme&seed=8&temperature=0.8&top_k=0&top_p=0.95&songs=2`;
+    for (const [name, viewport, scheme, isMobile] of [['desktop', DESKTOP, 'light', false], ['phone', PHONE, 'light', true],
+      ['desktop-dark', DESKTOP, 'dark', false], ['phone-dark', PHONE, 'dark', true]]) {
+      const { page, log } = await open(link, { viewport, colorScheme: scheme, isMobile });
+      await done(page);
+      await page.screenshot({ path: join(OUTPUT, `web-${name}.png`) });
+      if (!name.includes('dark')) {
+        await page.screenshot({ path: join(OUTPUT, `web-${name}-full.png`), fullPage: true });
+        for (const [part, sel] of [['share', '#share'], ['status', '#sheet .status'], ['card', '#card'], ['controls', '.controls']])
+          await page.locator(sel).screenshot({ path: join(OUTPUT, `web-${name}-${part}.png`) });
+      }
+      // nothing wider than the screen on the phone; touch targets are large enough
+      if (isMobile) {
+        const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+        assert.ok(wide <= 390, `page width ${wide}`);
+        const small = await page.evaluate(() => [...document.querySelectorAll('button, select, input:not([type=checkbox]):not(.visually-hidden), .button, summary')]
+          .filter((e) => e.offsetParent !== null)
+          .map((e) => [e.id || e.className || e.tagName, Math.round(e.getBoundingClientRect().height), Math.round(e.getBoundingClientRect().width)])
+          .filter(([, h, w]) => h < 44 || w < 44));
+        assert.deepEqual(small, [], 'touch targets of at least 44 px');
+      }
+      checkClean(log);
+    }
+  });
+});
+
+describe('static hosting', () => {
+  test('works from a sub-path, caches itself with the service worker and works offline', async () => {
+    // a copy of the site, so that a "new build" can be simulated at the end
+    const root = mkdtempSync(join(tmpdir(), 'serce-site-'));
+    cpSync(SITE, root, { recursive: true });
+    const sub = await startServer({ root, prefix: '/apps/serce/' });
+    try {
+      const { ctx, page, log } = await open(sub.url, { serviceWorkers: 'allow' });
+      await ready(page);
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30000 })
+        .catch(async () => { await page.reload(); await ready(page); });
+      const caches = await page.evaluate(async () => {
+        const keys = await caches.keys();
+        const c = await caches.open(keys[0]);
+        return { keys, urls: (await c.keys()).map((r) => new URL(r.url).pathname + new URL(r.url).search) };
+      });
+      assert.equal(caches.keys.length, 1);
+      const version = await page.textContent('#build');
+      assert.equal(caches.keys[0], `serce-${version}`);
+      assert.ok(caches.urls.includes('/apps/serce/models/sezen-aksu.safetensors'), caches.urls.join(' '));
+      assert.ok(caches.urls.includes(`/apps/serce/serce-simd.wasm?v=${version}`), caches.urls.join(' '));
+      assert.ok(log.requests.every((u) => u.startsWith(`${new URL(sub.url).origin}/apps/serce/`)), 'everything under the sub-path');
+      checkClean(log, new URL(sub.url).origin);
+      // offline
+      await ctx.setOffline(true);
+      const before = sub.requests.length;
+      await page.goto(`${sub.url}?model=sezen-aksu.safetensors&prime=Gece&seed=424242&temperature=0.9&top_k=0&top_p=0.95&length=500`);
+      await done(page);
+      assert.equal(asCliOutput(await lyrics(page)), cliSample(SITE_MODEL, SETTINGS).stdout);
+      assert.equal(sub.requests.length, before, 'nothing reached the server while offline');
+      await ctx.setOffline(false);
+      // a new build: sw.js changes, the new worker takes over and the old cache goes
+      const swPath = join(root, 'sw.js');
+      writeFileSync(swPath, readFileSync(swPath, 'utf8').replace(`const VERSION = '${version}'`, "const VERSION = 'newbuild'"));
+      await page.evaluate(() => navigator.serviceWorker.getRegistration().then((r) => r.update()));
+      await page.waitForFunction(async () => {
+        const keys = await caches.keys();
+        return keys.length === 1 && keys[0] === 'serce-newbuild';
+      }, null, { timeout: 30000, polling: 200 });
+    } finally {
+      await sub.close();
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+});
+
+// ---------------------------------------------------------------- helpers
+// Rewrite a safetensors file's metadata: f(training) -> training, plus extra entries.
+function withTraining(bytes, f, extra = {}) {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = Number(view.getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n)));
+  const meta = header.__metadata__;
+  meta['serce.training'] = JSON.stringify(f(JSON.parse(meta['serce.training'])));
+  Object.assign(meta, extra);
+  let json = JSON.stringify(header);
+  while ((8 + Buffer.byteLength(json)) % 8) json += ' ';
+  const hb = Buffer.from(json);
+  const out = Buffer.alloc(8 + hb.length + (bytes.length - 8 - n));
+  out.writeBigUInt64LE(BigInt(hb.length), 0);
+  hb.copy(out, 8);
+  Buffer.from(bytes.subarray(8 + n)).copy(out, 8 + hb.length);
+  return new Uint8Array(out);
+}

@@ -1,0 +1,893 @@
+// app.js — the page: DOM, settings, permalinks, the model card. No model math here: the worker
+// (worker.js) owns the WebAssembly instance and streams generated text back in chunks.
+// Everything generated or read from a model file is inserted as text (textContent / text nodes).
+'use strict';
+
+(() => {
+  const VERSION = '__SERCE_VERSION__';
+  const MAX_MODEL_BYTES = 512 * 1024 * 1024;
+  const MAX_SEED = 9007199254740991; // 2^53 - 1: seeds travel as doubles
+
+  // ---------------------------------------------------------------- strings
+  const STR = {
+    tr: {
+      skip: 'Sözlere geç',
+      tagline: 'Sezen Aksu tarzında şarkı sözü yazan küçük bir sinir ağı — tamamen tarayıcınızda.',
+      langButton: 'English', langLabel: 'Switch to English',
+      settings: 'Ayarlar',
+      prime: 'İlk satır', primePlaceholder: 'ör. Bir serçe kondu pencereme',
+      primeHint: 'Şarkı bu satırla başlar; ilk satır şarkının adıdır. Boş bırakırsanız hepsini model yazar. Enter: yaz · Shift+Enter: yeni satır · Esc: durdur.',
+      temperature: 'Sıcaklık',
+      temperatureHint: 'Düşük: tutarlı ve tekrarcı · yüksek: cesur ve tuhaf · 0: hep en olası harf.',
+      length: 'Uzunluk', unit: 'Birim', unitSongs: 'şarkı', unitChars: 'karakter',
+      seed: 'Tohum', dice: 'Rastgele tohum seç', autoSeed: 'Her seferinde yeni tohum',
+      seedHint: 'Aynı tohum ve ayarlar her zaman aynı sözleri verir.',
+      advanced: 'Gelişmiş', topK: 'Top-k (0 = kapalı)', topKHint: 'Yalnızca en olası k karakter arasından seç.',
+      topP: 'Top-p (1 = kapalı)', topPHint: 'Olasılığın p kadarını tutan en küçük karakter kümesinden seç.',
+      generate: 'Yaz', stop: 'Durdur',
+      model: 'Model', chooseFile: 'Kendi modelini yükle…',
+      dropHint: '…ya da “serce export” ile yazılmış bir .safetensors dosyasını sayfaya sürükleyin.',
+      dropHere: 'Model dosyasını buraya bırakın',
+      lyrics: 'Şarkı sözü',
+      empty: 'Sözler burada belirecek. Bir ilk satır yazın ya da doğrudan “Yaz”a basın.',
+      copyText: 'Metni kopyala', copyLink: 'Bağlantıyı kopyala', copied: 'Kopyalandı.', copyFailed: 'Kopyalanamadı.',
+      permalink: 'Bu sözlerin kalıcı bağlantısı',
+      permalinkOwn: '(kendi dosyanızla üretildi: bağlantı yalnızca model bu sitede varsa çalışır)',
+      cli: 'Aynı sözleri komut satırında üretmek için:',
+      status: 'Durum', size: 'Boyut', speed: 'Hız', charsPerSec: 'karakter/sn', engine: 'Motor',
+      flavourSimd: 'WebAssembly SIMD', flavourPlain: 'WebAssembly (SIMD yok)',
+      loadingWasm: 'WebAssembly yükleniyor…', downloading: 'Model indiriliyor… {p}', reading: 'Dosya okunuyor…',
+      checking: 'Model denetleniyor…', ready: 'Model hazır.', writing: 'Yazıyor…',
+      finished: 'Bitti: {n} karakter.', stopped: 'Durduruldu: {n} karakter.',
+      ownModel: 'Kendi modeliniz: {name}',
+      errLoad: '“{file}” model olarak yüklenemedi: {msg} Önceki model kullanılmaya devam ediyor.',
+      errFetch: 'Model indirilemedi ({msg}).', errIndex: 'Model listesi okunamadı ({msg}).',
+      errWasm: 'WebAssembly başlatılamadı: {msg}', errGen: 'Sözler üretilemedi: {msg}',
+      errTooBig: 'Dosya çok büyük ({size}).', errNoModel: 'Henüz yüklü bir model yok.',
+      errUnknownModel: 'Bağlantıdaki model ({name}) bu sitede yok; varsayılan model yüklendi.',
+      errParam: 'Bağlantıdaki “{name}” ayarı geçersiz; sözler kendiliğinden yazılmadı.',
+      errSeed: 'Tohum 0 ile 9007199254740991 arasında bir tam sayı olmalı.',
+      errAmount: 'Uzunluk 1 ile {max} arasında bir tam sayı olmalı.',
+      errTopK: 'Top-k 0 ya da pozitif bir tam sayı olmalı.', errTopP: 'Top-p 0’dan büyük ve en çok 1 olmalı.',
+      card: 'Model kartı', noTraining: 'Bu model dosyasında eğitim kaydı yok.',
+      cardSummary: 'Bu modelin ne olduğu: neyle, ne kadar eğitildiği ve hiç görmediği şarkılarda ne kadar iyi olduğu.',
+      fCorpus: 'Derlem', fCorpusVal: '{name}: {songs} şarkı, {chars} karakter (sözlerin kendisi modelde yok)',
+      fSplit: 'Bölünme', fSplitVal: '{train} şarkıyla eğitildi, {val} şarkı doğrulama için ayrıldı',
+      fShape: 'Yapı', fShapeVal: '{L} katmanlı LSTM, her katman {H} birim; gömme {E}, sözlük {V} karakter{lc}',
+      fLower: ' (küçük harfe çevrilmiş)',
+      fParams: 'Parametre', fFile: 'Dosya', nParams: '{n} parametre',
+      fTraining: 'Eğitim', fTrainingVal: '{steps} adım, {epochs} tur, {time}',
+      fVal: 'Doğrulama', fValVal: '{bpc} bit/karakter (en iyi adım: {best})', fMethod: 'Nasıl ölçüldü',
+      fDate: 'Tarih', fCommand: 'Komut', fKernels: 'Çekirdekler', fCard: 'Not',
+      valMethod: 'Eğitimde hiç görülmemiş bütün şarkılar (sabit bir karma ile ayrılır); her şarkı sıfır durumdan okunur; '
+        + 'tahmin edilen karakter başına bit (başlık, başlık sonu, sözler, şarkı sonu).',
+      minutes: '{n} dakika', seconds: '{n} saniye',
+      curveCaption: 'Eğitim eğrisi: karakter başına bit (düşük daha iyi).',
+      curveLabel: 'Eğitim eğrisi: adımlara göre eğitim ve doğrulama bit/karakter değerleri',
+      curveTrain: 'eğitim', curveVal: 'doğrulama', curveStep: 'adım', curveBpc: 'bit/kar.',
+      privacy: 'Serçe tarayıcınızda çalışır; yazdığınız hiçbir şey bir yere gönderilmez.',
+      build: 'Sürüm', offlineReady: 'Çevrimdışı da çalışır.',
+    },
+    en: {
+      skip: 'Skip to the lyrics',
+      tagline: 'A small neural network that writes lyrics in the style of Sezen Aksu — entirely in your browser.',
+      langButton: 'Türkçe', langLabel: 'Türkçeye geç',
+      settings: 'Settings',
+      prime: 'First line', primePlaceholder: 'e.g. Bir serçe kondu pencereme',
+      primeHint: 'The song starts with this line; the first line is the song’s title. Leave it empty and the model writes it all. Enter: write · Shift+Enter: new line · Esc: stop.',
+      temperature: 'Temperature',
+      temperatureHint: 'Low: safe and repetitive · high: bold and strange · 0: always the likeliest letter.',
+      length: 'Length', unit: 'Unit', unitSongs: 'songs', unitChars: 'characters',
+      seed: 'Seed', dice: 'Pick a random seed', autoSeed: 'New seed every time',
+      seedHint: 'The same seed and settings always give the same lyrics.',
+      advanced: 'Advanced', topK: 'Top-k (0 = off)', topKHint: 'Sample only among the k likeliest characters.',
+      topP: 'Top-p (1 = off)', topPHint: 'Sample from the smallest set of characters holding p of the probability.',
+      generate: 'Write', stop: 'Stop',
+      model: 'Model', chooseFile: 'Load your own model…',
+      dropHint: '…or drop a .safetensors file written by “serce export” onto the page.',
+      dropHere: 'Drop the model file here',
+      lyrics: 'Lyrics',
+      empty: 'The lyrics will appear here. Type a first line or just press “Write”.',
+      copyText: 'Copy text', copyLink: 'Copy link', copied: 'Copied.', copyFailed: 'Could not copy.',
+      permalink: 'Permalink to these lyrics',
+      permalinkOwn: '(written with your own file: the link works only where that model is hosted)',
+      cli: 'The same lyrics on the command line:',
+      status: 'Status', size: 'Size', speed: 'Speed', charsPerSec: 'chars/s', engine: 'Engine',
+      flavourSimd: 'WebAssembly SIMD', flavourPlain: 'WebAssembly (no SIMD)',
+      loadingWasm: 'Loading WebAssembly…', downloading: 'Downloading the model… {p}', reading: 'Reading the file…',
+      checking: 'Checking the model…', ready: 'Model ready.', writing: 'Writing…',
+      finished: 'Done: {n} characters.', stopped: 'Stopped: {n} characters.',
+      ownModel: 'Your own model: {name}',
+      errLoad: '“{file}” could not be loaded as a model: {msg} The previous model is still in use.',
+      errFetch: 'The model could not be downloaded ({msg}).', errIndex: 'The model list could not be read ({msg}).',
+      errWasm: 'WebAssembly could not start: {msg}', errGen: 'No lyrics: {msg}',
+      errTooBig: 'The file is too large ({size}).', errNoModel: 'No model is loaded yet.',
+      errUnknownModel: 'The model in the link ({name}) is not on this site; the default model was loaded.',
+      errParam: 'The setting “{name}” in the link is not valid, so nothing was written automatically.',
+      errSeed: 'The seed must be a whole number from 0 to 9007199254740991.',
+      errAmount: 'The length must be a whole number from 1 to {max}.',
+      errTopK: 'Top-k must be 0 or a positive whole number.', errTopP: 'Top-p must be above 0 and at most 1.',
+      card: 'Model card', noTraining: 'This model file has no training record.',
+      cardSummary: 'What this model is: what it was trained on, for how long, and how well it does on songs it never saw.',
+      fCorpus: 'Corpus', fCorpusVal: '{name}: {songs} songs, {chars} characters (the lyrics themselves are not in the model)',
+      fSplit: 'Split', fSplitVal: 'trained on {train} songs, {val} songs held out for validation',
+      fShape: 'Shape', fShapeVal: '{L}-layer LSTM of {H} units; embedding {E}, vocabulary {V} characters{lc}',
+      fLower: ' (lower-cased)',
+      fParams: 'Parameters', fFile: 'File', nParams: '{n} parameters',
+      fTraining: 'Training', fTrainingVal: '{steps} steps, {epochs} epochs, {time}',
+      fVal: 'Validation', fValVal: '{bpc} bits per character (best step: {best})', fMethod: 'How it was measured',
+      fDate: 'Date', fCommand: 'Command', fKernels: 'Kernels', fCard: 'Note',
+      valMethod: 'Whole songs never seen in training (held out by a fixed hash split); each read from a zero state; '
+        + 'bits per predicted character (title, title end, lyrics, song end).',
+      minutes: '{n} minutes', seconds: '{n} seconds',
+      curveCaption: 'Training curve: bits per character (lower is better).',
+      curveLabel: 'Training curve: training and validation bits per character by step',
+      curveTrain: 'training', curveVal: 'validation', curveStep: 'step', curveBpc: 'bits/char',
+      privacy: 'Serçe runs in your browser; nothing you type is sent anywhere.',
+      build: 'Build', offlineReady: 'Works offline too.',
+    },
+  };
+
+  const $ = (id) => document.getElementById(id);
+  const el = {};
+  for (const id of ['lang', 'form', 'prime', 'temperature', 'temperature-out', 'amount', 'unit', 'seed', 'dice',
+    'auto-seed', 'advanced', 'top-k', 'top-p', 'generate', 'stop', 'model-select', 'model-file', 'error', 'lyrics',
+    'copy-text', 'copy-link', 'copied', 'share', 'permalink', 'permalink-note', 'cli', 'load-progress', 'load-text',
+    'model-name', 'model-size', 'speed', 'flavour', 'kernel', 'card-summary', 'card-facts', 'curve-figure', 'curve',
+    'offline', 'drop-overlay', 'sheet']) el[id] = $(id);
+
+  let lang = 'tr';
+  try {
+    const saved = localStorage.getItem('serce.lang');
+    if (saved === 'en' || saved === 'tr') lang = saved;
+  } catch (e) { /* storage may be blocked: Turkish */ }
+
+  function t(key, vars) {
+    let s = (STR[lang] && STR[lang][key]) || STR.tr[key] || key;
+    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+    return s;
+  }
+  const locale = () => (lang === 'tr' ? 'tr-TR' : 'en-GB');
+  const formatters = new Map();
+  function numberFormat(d) {
+    const key = `${lang}:${d}`;
+    if (!formatters.has(key))
+      formatters.set(key, new Intl.NumberFormat(locale(), d === undefined ? {} : { minimumFractionDigits: d, maximumFractionDigits: d }));
+    return formatters.get(key);
+  }
+  const fmtInt = (n) => numberFormat().format(Math.round(n));
+  const fmtNum = (n, d) => numberFormat(d).format(n);
+  function fmtBytes(n) {
+    if (!(n >= 0)) return '—';
+    if (n < 1024) return `${fmtInt(n)} B`;
+    if (n < 1024 * 1024) return `${fmtNum(n / 1024, 1)} KB`;
+    return `${fmtNum(n / 1048576, 1)} MB`;
+  }
+
+  // ---------------------------------------------------------------- state
+  const S = {
+    worker: null,
+    flavour: null,
+    ready: false,          // the wasm module runs
+    index: null,           // models/index.json
+    model: null,           // {file, name, size, info, own}
+    loadSeq: 0,
+    gen: null,             // {id, params, song, chars, ms, live}
+    genSeq: 0,
+    lastParams: null,      // of the lyrics on screen
+    auto: null,            // settings from a permalink, generated once the model is ready
+    dynamic: [],           // [fn] re-run on language change
+    status: null,          // [key, vars] of the load/generation status line
+  };
+
+  // ---------------------------------------------------------------- language
+  function applyLang() {
+    document.documentElement.lang = lang;
+    for (const n of document.querySelectorAll('[data-i18n]')) n.textContent = t(n.dataset.i18n);
+    for (const n of document.querySelectorAll('[data-i18n-placeholder]')) n.placeholder = t(n.dataset.i18nPlaceholder);
+    for (const n of document.querySelectorAll('[data-i18n-aria-label]')) n.setAttribute('aria-label', t(n.dataset.i18nAriaLabel));
+    for (const n of document.querySelectorAll('[data-i18n-title]')) n.title = t(n.dataset.i18nTitle);
+    for (const n of document.querySelectorAll('[data-i18n-data-empty]')) n.dataset.empty = t(n.dataset.i18nDataEmpty);
+    el.lang.textContent = t('langButton');
+    el.lang.setAttribute('aria-label', t('langLabel'));
+    el.lang.lang = lang === 'tr' ? 'en' : 'tr';
+    renderStatus();
+    renderModelFacts();
+    renderCard();
+    renderShare();
+    if (S.offlineReady) el.offline.textContent = t('offlineReady');
+  }
+  el.lang.addEventListener('click', () => {
+    lang = lang === 'tr' ? 'en' : 'tr';
+    try { localStorage.setItem('serce.lang', lang); } catch (e) { /* not remembered */ }
+    applyLang();
+  });
+
+  // ---------------------------------------------------------------- messages to the user
+  function showError(msg) {
+    el.error.textContent = msg;
+    el.error.hidden = false;
+  }
+  function clearError() {
+    el.error.hidden = true;
+    el.error.textContent = '';
+  }
+  function setStatus(key, vars) {
+    S.status = key ? [key, vars] : null;
+    renderStatus();
+  }
+  function renderStatus() {
+    el['load-text'].textContent = S.status ? t(S.status[0], S.status[1]) : '';
+  }
+  function setProgress(loaded, total) {
+    const p = el['load-progress'];
+    if (total > 0) {
+      p.max = total;
+      p.value = Math.min(loaded, total);
+    } else {
+      p.removeAttribute('value'); // indeterminate
+    }
+  }
+
+  // ---------------------------------------------------------------- the worker
+  const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
+    65, 0, 253, 15, 253, 98, 11]); // (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)
+  const params = new URLSearchParams(location.search);
+  function simdSupported() {
+    if (params.get('simd') === '0') return false;
+    try { return WebAssembly.validate(SIMD_PROBE); } catch (e) { return false; }
+  }
+
+  function startWorker() {
+    setStatus('loadingWasm');
+    setProgress(0, 0);
+    S.worker = new Worker(`worker.js?v=${VERSION}`);
+    S.worker.onmessage = (ev) => onWorker(ev.data);
+    S.worker.onerror = (ev) => {
+      ev.preventDefault();
+      showError(t('errWasm', { msg: ev.message || 'worker error' }));
+    };
+    S.worker.postMessage({ type: 'init', simd: simdSupported() });
+  }
+
+  function onWorker(m) {
+    switch (m.type) {
+      case 'ready':
+        S.ready = true;
+        S.flavour = m.flavour;
+        el.flavour.textContent = m.flavour;
+        el.flavour.title = t(m.flavour === 'simd' ? 'flavourSimd' : 'flavourPlain');
+        loadIndex();
+        break;
+      case 'fatal':
+        showError(t('errWasm', { msg: m.message }));
+        setStatus(null);
+        break;
+      case 'progress':
+        if (m.seq !== S.loadSeq) break;
+        setProgress(m.loaded, m.total);
+        if (m.phase === 'download') setStatus('downloading', { p: m.total ? `${Math.floor((100 * m.loaded) / m.total)}%` : fmtBytes(m.loaded) });
+        else setStatus('checking');
+        break;
+      case 'model': onModel(m); break;
+      case 'loadError':
+        if (m.seq !== S.loadSeq) break;
+        setProgress(S.model ? 1 : 0, 1);
+        setStatus(S.model ? 'ready' : null);
+        showError(m.phase === 'download' ? t('errFetch', { msg: m.message })
+          : t('errLoad', { file: m.file || '?', msg: `${String(m.message).replace(/[.\s]+$/, '')}.` }));
+        syncModelSelect();
+        updateButtons();
+        break;
+      case 'chunk': onChunk(m); break;
+      case 'done': onDone(m); break;
+      case 'genError':
+        if (!S.gen || m.id !== S.gen.id) break;
+        S.gen = null;
+        showError(t('errGen', { msg: m.message }));
+        setStatus('ready');
+        updateButtons();
+        break;
+      default: break;
+    }
+  }
+
+  // ---------------------------------------------------------------- models
+  async function loadIndex() {
+    try {
+      const res = await fetch('models/index.json', { cache: 'no-cache' });
+      if (!res.ok) throw new Error(`HTTP ${res.status}`);
+      const idx = await res.json();
+      if (!idx || !Array.isArray(idx.models) || !idx.models.length) throw new Error('no models');
+      S.index = idx;
+    } catch (e) {
+      showError(t('errIndex', { msg: e.message }));
+      setStatus(null);
+      return;
+    }
+    el['model-select'].replaceChildren();
+    for (const m of S.index.models) {
+      const o = document.createElement('option');
+      o.value = m.file;
+      o.textContent = m.name || m.file;
+      el['model-select'].append(o);
+    }
+    let want = S.index.default;
+    const asked = params.get('model');
+    if (asked !== null) {
+      if (S.index.models.some((m) => m.file === asked)) want = asked;
+      else {
+        showError(t('errUnknownModel', { name: asked }));
+        S.auto = null;
+      }
+    }
+    fetchModel(want);
+  }
+
+  function indexEntry(file) {
+    return (S.index && S.index.models.find((m) => m.file === file)) || { file, name: file };
+  }
+
+  function fetchModel(file) {
+    const entry = indexEntry(file);
+    const seq = ++S.loadSeq;
+    setProgress(0, entry.size || 0);
+    setStatus('downloading', { p: '0%' });
+    updateButtons();
+    S.worker.postMessage({ type: 'fetchModel', seq, url: `models/${encodeURIComponent(file)}`, file, name: entry.name || file, size: entry.size || 0 });
+  }
+
+  async function loadFile(file) {
+    if (!file) return;
+    clearError();
+    if (file.size > MAX_MODEL_BYTES) {
+      showError(t('errLoad', { file: file.name, msg: t('errTooBig', { size: fmtBytes(file.size) }) }));
+      return;
+    }
+    const seq = ++S.loadSeq;
+    setStatus('reading');
+    setProgress(0, 0);
+    let buf;
+    try {
+      buf = await file.arrayBuffer();
+    } catch (e) {
+      if (seq === S.loadSeq) showError(t('errLoad', { file: file.name, msg: `${e.message}.` }));
+      return;
+    }
+    if (seq !== S.loadSeq) return;
+    setStatus('checking');
+    S.worker.postMessage({ type: 'loadBytes', seq, bytes: buf, file: file.name, name: file.name, own: true }, [buf]);
+  }
+
+  function onModel(m) {
+    if (m.seq !== S.loadSeq) return;
+    if (S.gen) stopGeneration(); // the worker stopped it when it swapped models
+    S.model = { file: m.file, name: m.name, size: m.size, info: m.info, own: !!m.own };
+    setProgress(1, 1);
+    setStatus('ready');
+    syncModelSelect();
+    renderModelFacts();
+    renderCard();
+    updateButtons();
+    el.kernel.textContent = `(${m.info.kernels.matvec})`;
+    if (S.auto) {
+      const a = S.auto;
+      S.auto = null;
+      startGeneration({ ...a, model: S.model.file, own: S.model.own });
+      revealSheet();
+    }
+  }
+
+  function syncModelSelect() {
+    const sel = el['model-select'];
+    let own = sel.querySelector('option[data-own]');
+    if (S.model && S.model.own) {
+      if (!own) {
+        own = document.createElement('option');
+        own.dataset.own = '1';
+        sel.append(own);
+      }
+      own.value = `own:${S.model.file}`;
+      own.textContent = t('ownModel', { name: S.model.name });
+      sel.value = own.value;
+    } else if (S.model) {
+      sel.value = S.model.file;
+    }
+  }
+
+  el['model-select'].addEventListener('change', () => {
+    const v = el['model-select'].value;
+    if (v.startsWith('own:')) return;
+    if (S.model && !S.model.own && S.model.file === v) return;
+    clearError();
+    fetchModel(v);
+  });
+  el['model-file'].addEventListener('change', () => {
+    const f = el['model-file'].files && el['model-file'].files[0];
+    loadFile(f);
+    el['model-file'].value = '';
+  });
+
+  // drag and drop anywhere on the page
+  let dragDepth = 0;
+  const hasFiles = (ev) => ev.dataTransfer && Array.from(ev.dataTransfer.types || []).includes('Files');
+  document.addEventListener('dragenter', (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    dragDepth++;
+    el['drop-overlay'].hidden = false;
+  });
+  document.addEventListener('dragover', (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    ev.dataTransfer.dropEffect = 'copy';
+  });
+  document.addEventListener('dragleave', (ev) => {
+    if (!hasFiles(ev)) return;
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) el['drop-overlay'].hidden = true;
+  });
+  document.addEventListener('drop', (ev) => {
+    if (!hasFiles(ev)) return;
+    ev.preventDefault();
+    dragDepth = 0;
+    el['drop-overlay'].hidden = true;
+    loadFile(ev.dataTransfer.files[0]);
+  });
+
+  function renderModelFacts() {
+    if (!S.model) return;
+    el['model-name'].textContent = S.model.own ? t('ownModel', { name: S.model.name }) : S.model.name;
+    el['model-size'].textContent = `${fmtBytes(S.model.size)} · ${t('nParams', { n: fmtInt(S.model.info.parameters) })}`;
+  }
+
+  // ---------------------------------------------------------------- settings
+  function randomSeed() {
+    const a = new Uint32Array(1);
+    crypto.getRandomValues(a);
+    return 1 + (a[0] % 999999999);
+  }
+  function syncTemperature() { el['temperature-out'].textContent = String(Number(el.temperature.value)); }
+  el.temperature.addEventListener('input', syncTemperature);
+  el.dice.addEventListener('click', () => {
+    el.seed.value = String(randomSeed());
+  });
+  el.seed.addEventListener('input', () => { el['auto-seed'].checked = false; });
+  el.unit.addEventListener('change', () => {
+    if (el.unit.value === 'songs') {
+      el.amount.max = '20';
+      if (!(Number(el.amount.value) <= 20)) el.amount.value = '1';
+    } else {
+      el.amount.max = '20000';
+      if (!(Number(el.amount.value) >= 20)) el.amount.value = '600';
+    }
+  });
+
+  const isInt = (s) => /^\d+$/.test(String(s).trim());
+
+  // settings from the controls; null (and an error shown) if one is out of range
+  function readControls() {
+    const seedS = el.seed.value.trim();
+    if (!isInt(seedS) || Number(seedS) > MAX_SEED) return showError(t('errSeed')), el.seed.focus(), null;
+    const unit = el.unit.value === 'length' ? 'length' : 'songs';
+    const max = unit === 'songs' ? 20 : 20000;
+    const amountS = el.amount.value.trim();
+    if (!isInt(amountS) || Number(amountS) < 1 || Number(amountS) > max)
+      return showError(t('errAmount', { max })), el.amount.focus(), null;
+    const topK = el['top-k'].value.trim();
+    if (!isInt(topK)) return (el.advanced.open = true), showError(t('errTopK')), el['top-k'].focus(), null;
+    const topP = Number(el['top-p'].value);
+    if (!(topP > 0 && topP <= 1)) return (el.advanced.open = true), showError(t('errTopP')), el['top-p'].focus(), null;
+    return {
+      model: S.model.file,
+      own: S.model.own,
+      prime: el.prime.value,
+      seed: Number(seedS),
+      temperature: Number(el.temperature.value),
+      top_k: Number(topK),
+      top_p: topP,
+      unit,
+      amount: Number(amountS),
+    };
+  }
+
+  function writeControls(p) {
+    el.prime.value = p.prime;
+    el.seed.value = String(p.seed);
+    el.temperature.value = String(p.temperature);
+    syncTemperature();
+    el['top-k'].value = String(p.top_k);
+    el['top-p'].value = String(p.top_p);
+    el.unit.value = p.unit;
+    el.amount.max = p.unit === 'songs' ? '20' : '20000';
+    el.amount.value = String(p.amount);
+    if (p.top_k !== 0 || p.top_p !== 0.95) el.advanced.open = true;
+  }
+
+  // settings from the address (a permalink): {params} or {error: name}; null when there are none
+  function readPermalink() {
+    const keys = ['prime', 'seed', 'temperature', 'top_k', 'top_p', 'length', 'songs'];
+    if (!keys.some((k) => params.has(k))) return null;
+    const p = { prime: params.get('prime') || '', seed: 1, temperature: 0.8, top_k: 0, top_p: 0.95, unit: 'songs', amount: 1 };
+    const num = (k, ok) => {
+      if (!params.has(k)) return true;
+      const s = params.get(k).trim();
+      const v = Number(s);
+      if (s === '' || !Number.isFinite(v) || !ok(v, s)) return false;
+      p[k] = v;
+      return true;
+    };
+    if (!num('seed', (v, s) => isInt(s) && v <= MAX_SEED)) return { error: 'seed' };
+    if (!num('temperature', (v) => v >= 0 && v <= 10)) return { error: 'temperature' };
+    if (!num('top_k', (v, s) => isInt(s))) return { error: 'top_k' };
+    if (!num('top_p', (v) => v > 0 && v <= 1)) return { error: 'top_p' };
+    if (params.has('length')) {
+      const s = params.get('length').trim();
+      if (!isInt(s) || Number(s) < 1 || Number(s) > 20000) return { error: 'length' };
+      p.unit = 'length';
+      p.amount = Number(s);
+    } else if (params.has('songs')) {
+      const s = params.get('songs').trim();
+      if (!isInt(s) || Number(s) < 1 || Number(s) > 20) return { error: 'songs' };
+      p.unit = 'songs';
+      p.amount = Number(s);
+    }
+    return { params: p };
+  }
+
+  // ---------------------------------------------------------------- permalink and CLI command
+  function permalinkQuery(p) {
+    const q = new URLSearchParams();
+    q.set('model', p.model);
+    if (p.prime) q.set('prime', p.prime);
+    q.set('seed', String(p.seed));
+    q.set('temperature', String(p.temperature));
+    q.set('top_k', String(p.top_k));
+    q.set('top_p', String(p.top_p));
+    q.set(p.unit === 'length' ? 'length' : 'songs', String(p.amount));
+    return q.toString();
+  }
+  const permalinkUrl = (p) => new URL(`?${permalinkQuery(p)}`, location.href).href;
+  const shellQuote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  function cliCommand(p) {
+    const parts = ['serce', 'sample', shellQuote(p.model)];
+    if (p.prime) parts.push('--prime', shellQuote(p.prime));
+    parts.push('--seed', String(p.seed), '--temperature', String(p.temperature), '--top-k', String(p.top_k),
+      '--top-p', String(p.top_p), p.unit === 'length' ? '--length' : '--songs', String(p.amount));
+    return parts.join(' ');
+  }
+  function renderShare() {
+    const p = S.lastParams;
+    el.share.hidden = !p;
+    el['copy-link'].disabled = !p;
+    if (!p) return;
+    el.permalink.href = `?${permalinkQuery(p)}`;
+    el['permalink-note'].textContent = p.own ? t('permalinkOwn') : '';
+    el.cli.textContent = cliCommand(p);
+  }
+
+  // ---------------------------------------------------------------- generation
+  function updateButtons() {
+    const busy = !!S.gen;
+    el.generate.disabled = busy || !S.model;
+    el.stop.disabled = !busy;
+    el['copy-text'].disabled = !el.lyrics.textContent;
+    el.lyrics.setAttribute('aria-busy', busy ? 'true' : 'false');
+  }
+
+  function startGeneration(p) {
+    if (!S.model) return showError(t('errNoModel'));
+    if (S.gen) stopGeneration();
+    clearError();
+    writeControls(p);
+    const id = ++S.genSeq;
+    S.gen = { id, params: p, song: null, chars: 0 };
+    S.lastParams = p;
+    el.lyrics.replaceChildren();
+    el.speed.textContent = '—';
+    setStatus('writing');
+    renderShare();
+    updateButtons();
+    S.worker.postMessage({
+      type: 'generate', id, prime: p.prime, seed: p.seed, temperature: p.temperature, top_k: p.top_k, top_p: p.top_p,
+      length: p.unit === 'length' ? p.amount : 0, songs: p.unit === 'songs' ? p.amount : 0,
+    });
+  }
+
+  function stopGeneration() {
+    if (!S.gen) return;
+    S.worker.postMessage({ type: 'stop', id: S.gen.id });
+    const n = S.gen.chars;
+    S.gen = null; // from now on chunks of that run are ignored: the text stops growing at once
+    setStatus('stopped', { n: fmtInt(n) });
+    updateButtons();
+  }
+
+  // the lyrics as a song sheet: div.song > span.title + span.stanza..., all text nodes; the text
+  // content of #lyrics is exactly the generated text. Stanzas are separate blocks, so a growing
+  // song only lays out its last stanza again.
+  function newBlock(g, cls) {
+    const span = document.createElement('span');
+    span.className = cls;
+    const node = document.createTextNode('');
+    span.append(node);
+    g.song.div.append(span);
+    g.song.node = node;
+  }
+  function newSong(g) {
+    const div = document.createElement('div');
+    div.className = 'song';
+    el.lyrics.append(div);
+    g.song = { div, node: null, inTitle: true };
+    newBlock(g, 'title');
+  }
+  // body text: a stanza ends after an empty line ("\n\n", possibly split across chunks)
+  function appendBody(g, text) {
+    let i = 0;
+    while (i < text.length) {
+      const cur = g.song.node;
+      let j;
+      if (i === 0 && text[0] === '\n' && cur.data.endsWith('\n') && !cur.data.endsWith('\n\n') && cur.data.length > 1) j = 0;
+      else {
+        const k = text.indexOf('\n\n', i);
+        j = k < 0 ? -1 : k + 1;
+      }
+      if (j < 0) {
+        cur.appendData(text.slice(i));
+        return;
+      }
+      let end = j + 1;
+      while (end < text.length && text[end] === '\n') end++;
+      cur.appendData(text.slice(i, end));
+      i = end;
+      newBlock(g, 'stanza');
+    }
+  }
+  function appendPart(g, text, kind) {
+    if (!g.song) newSong(g);
+    if (g.song.inTitle) {
+      const own = kind === 1 ? text.replace(/\n\n$/, '') : text;
+      if (own.includes('\n')) {
+        // a line break before the end of the title line: this song has no title, it is all lyrics
+        g.song.node.parentNode.className = 'stanza';
+        g.song.inTitle = false;
+      } else {
+        g.song.node.appendData(text);
+        if (kind === 1) {
+          g.song.inTitle = false;
+          newBlock(g, 'stanza');
+        }
+        return;
+      }
+    }
+    appendBody(g, text);
+    if (kind === 2) g.song = null;
+  }
+
+  function onChunk(m) {
+    const g = S.gen;
+    if (!g || m.id !== g.id) return;
+    for (const [text, kind] of m.parts) appendPart(g, text, kind);
+    g.chars = m.chars;
+    if (m.ms > 0 && m.chars > 0) el.speed.textContent = fmtInt((m.chars * 1000) / m.ms);
+    if (el['copy-text'].disabled) updateButtons();
+  }
+
+  function onDone(m) {
+    const g = S.gen;
+    if (!g || m.id !== g.id) return;
+    if (m.ms > 0 && m.chars > 0) el.speed.textContent = fmtInt((m.chars * 1000) / m.ms);
+    S.gen = null;
+    setStatus(m.stopped ? 'stopped' : 'finished', { n: fmtInt(m.chars) });
+    updateButtons();
+  }
+
+  el.form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    if (S.gen || !S.model) return;
+    clearError();
+    if (el['auto-seed'].checked || !el.seed.value.trim()) el.seed.value = String(randomSeed());
+    const p = readControls();
+    if (!p) return;
+    startGeneration(p);
+    revealSheet();
+  });
+  // on a narrow screen the sheet is below the settings: bring it into view when writing starts
+  function revealSheet() {
+    const r = el.sheet.getBoundingClientRect();
+    if (r.top > window.innerHeight * 0.6) el.sheet.scrollIntoView({ behavior: 'smooth', block: 'start' });
+  }
+  // the first line is a textarea (a title line may follow with Shift+Enter); Enter writes
+  el.prime.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      el.form.requestSubmit ? el.form.requestSubmit() : el.generate.click();
+    }
+  });
+  el.stop.addEventListener('click', () => {
+    stopGeneration();
+    el.generate.focus();
+  });
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && S.gen) {
+      ev.preventDefault();
+      stopGeneration();
+    }
+  });
+
+  // ---------------------------------------------------------------- copy
+  async function copy(text) {
+    let ok = false;
+    try {
+      await navigator.clipboard.writeText(text);
+      ok = true;
+    } catch (e) {
+      const ta = document.createElement('textarea');
+      ta.value = text;
+      ta.setAttribute('readonly', '');
+      ta.className = 'visually-hidden';
+      document.body.append(ta);
+      ta.select();
+      try { ok = document.execCommand('copy'); } catch (e2) { ok = false; }
+      ta.remove();
+    }
+    el.copied.textContent = t(ok ? 'copied' : 'copyFailed');
+    clearTimeout(copy.timer);
+    copy.timer = setTimeout(() => { el.copied.textContent = ''; }, 2500);
+  }
+  el['copy-text'].addEventListener('click', () => copy(el.lyrics.textContent));
+  el['copy-link'].addEventListener('click', () => S.lastParams && copy(permalinkUrl(S.lastParams)));
+
+  // ---------------------------------------------------------------- model card
+  const SVGNS = 'http://www.w3.org/2000/svg';
+  function svg(name, attrs, text) {
+    const n = document.createElementNS(SVGNS, name);
+    for (const [k, v] of Object.entries(attrs || {})) n.setAttribute(k, String(v));
+    if (text !== undefined) n.textContent = text;
+    return n;
+  }
+  const finite = (v) => typeof v === 'number' && Number.isFinite(v);
+
+  function fact(dl, label, value, asCode, wide) {
+    const div = document.createElement('div');
+    if (wide) div.className = 'wide';
+    const dt = document.createElement('dt');
+    dt.textContent = label;
+    const dd = document.createElement('dd');
+    if (asCode) {
+      const c = document.createElement('code');
+      c.textContent = value;
+      dd.append(c);
+    } else dd.textContent = value;
+    div.append(dt, dd);
+    dl.append(div);
+  }
+
+  function renderCard() {
+    const dl = el['card-facts'];
+    dl.replaceChildren();
+    el.curve.replaceChildren();
+    el['curve-figure'].hidden = true;
+    if (!S.model) return;
+    const info = S.model.info, c = info.config || {}, tr = info.training;
+    el['card-summary'].textContent = tr ? t('cardSummary') : t('noTraining');
+    if (tr && typeof tr.corpus === 'string')
+      fact(dl, t('fCorpus'), t('fCorpusVal', {
+        name: tr.corpus, songs: finite(tr.corpus_songs) ? fmtInt(tr.corpus_songs) : '?',
+        chars: finite(tr.corpus_chars) ? fmtInt(tr.corpus_chars) : '?',
+      }));
+    if (tr && finite(tr.train_songs) && finite(tr.val_songs))
+      fact(dl, t('fSplit'), t('fSplitVal', { train: fmtInt(tr.train_songs), val: fmtInt(tr.val_songs) }));
+    fact(dl, t('fShape'), t('fShapeVal', { L: c.layers, H: c.hidden, E: c.embed, V: c.vocab, lc: c.lowercase ? t('fLower') : '' }));
+    fact(dl, t('fParams'), fmtInt(info.parameters));
+    fact(dl, t('fFile'), `${S.model.file} · ${fmtBytes(S.model.size)}`);
+    if (tr && finite(tr.steps)) {
+      const secs = finite(tr.seconds) ? tr.seconds : 0;
+      const time = secs >= 90 ? t('minutes', { n: fmtNum(secs / 60, 1) }) : t('seconds', { n: fmtNum(secs, 0) });
+      fact(dl, t('fTraining'), t('fTrainingVal', { steps: fmtInt(tr.steps), epochs: finite(tr.epochs) ? fmtNum(tr.epochs, 1) : '?', time }));
+    }
+    if (tr && finite(tr.val_bpc))
+      fact(dl, t('fVal'), t('fValVal', { bpc: fmtNum(tr.val_bpc, 3), best: finite(tr.best_step) ? fmtInt(tr.best_step) : '?' }));
+    if (tr && typeof tr.val_method === 'string') {
+      // the CLI's wording, in the page's language when we know it
+      const known = tr.val_method.startsWith('whole songs held out by a fixed hash split');
+      fact(dl, t('fMethod'), known ? t('valMethod') : tr.val_method, false, true);
+    }
+    if (tr && typeof tr.date === 'string') {
+      const d = new Date(tr.date);
+      fact(dl, t('fDate'), Number.isNaN(d.getTime()) ? tr.date
+        : new Intl.DateTimeFormat(locale(), { dateStyle: 'long', timeStyle: 'short', timeZone: 'UTC' }).format(d) + ' UTC');
+    }
+    if (tr && typeof tr.command === 'string') fact(dl, t('fCommand'), tr.command, true, true);
+    const card = info.metadata && info.metadata['serce.card'];
+    if (typeof card === 'string') fact(dl, t('fCard'), card);
+    else if (card && typeof card === 'object') {
+      for (const [k, v] of Object.entries(card)) fact(dl, k, typeof v === 'string' ? v : JSON.stringify(v));
+    }
+    if (tr && Array.isArray(tr.curve)) drawCurve(tr.curve);
+  }
+
+  // round tick values (1, 2 or 5 times a power of ten) covering [lo, hi]
+  function niceTicks(lo, hi, want) {
+    const raw = (hi - lo) / Math.max(1, want);
+    const p = 10 ** Math.floor(Math.log10(raw || 1));
+    const step = [1, 2, 5, 10].map((m) => m * p).find((v) => v >= raw) || 10 * p;
+    const ticks = [];
+    for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(+v.toPrecision(12));
+    return { ticks, step };
+  }
+
+  function drawCurve(curve) {
+    const pts = curve.filter((p) => Array.isArray(p) && p.length >= 3 && p.every(finite));
+    if (pts.length < 2) return;
+    el['curve-figure'].hidden = false;
+    const W = Math.max(300, Math.min(680, el.curve.clientWidth || 560)), H = Math.round(Math.min(260, W * 0.5));
+    const m = { l: 46, r: 12, t: 12, b: 40 };
+    const xs = pts.map((p) => p[0]), ys = pts.flatMap((p) => [p[1], p[2]]);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs);
+    let y0 = Math.min(...ys), y1 = Math.max(...ys);
+    if (y1 - y0 < 1e-6) { y0 -= 0.5; y1 += 0.5; }
+    const yt = niceTicks(y0, y1, 4);
+    y0 = Math.floor(y0 / yt.step) * yt.step;
+    y1 = Math.ceil(y1 / yt.step) * yt.step;
+    const yticks = niceTicks(y0, y1, 4).ticks;
+    const xticks = niceTicks(x0, x1, W < 420 ? 3 : 5).ticks;
+    const X = (v) => m.l + ((v - x0) / (x1 - x0 || 1)) * (W - m.l - m.r);
+    const Y = (v) => H - m.b - ((v - y0) / (y1 - y0)) * (H - m.t - m.b);
+    const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img', 'aria-label': t('curveLabel'), class: 'curve-svg' });
+    root.append(svg('title', {}, t('curveLabel')));
+    const digits = yt.step >= 1 ? 0 : yt.step >= 0.1 ? 1 : 2;
+    for (const v of yticks) {
+      const y = Y(v);
+      root.append(svg('line', { x1: m.l, x2: W - m.r, y1: y, y2: y, class: 'grid' }));
+      root.append(svg('text', { x: m.l - 6, y: y + 4, 'text-anchor': 'end', class: 'tick' }, fmtNum(v, digits)));
+    }
+    for (const v of xticks) {
+      const x = X(v);
+      root.append(svg('line', { x1: x, x2: x, y1: H - m.b, y2: H - m.b + 4, class: 'grid' }));
+      root.append(svg('text', { x, y: H - m.b + 17, 'text-anchor': 'middle', class: 'tick' }, fmtInt(v)));
+    }
+    root.append(svg('text', { x: (m.l + W - m.r) / 2, y: H - 4, 'text-anchor': 'middle', class: 'axis' }, t('curveStep')));
+    const my = m.t + (H - m.t - m.b) / 2;
+    root.append(svg('text', { x: 12, y: my, 'text-anchor': 'middle', class: 'axis', transform: `rotate(-90 12 ${my})` }, t('curveBpc')));
+    const line = (k, cls) => svg('polyline', { points: pts.map((p) => `${X(p[0]).toFixed(1)},${Y(p[k]).toFixed(1)}`).join(' '), class: cls });
+    root.append(line(1, 'train'), line(2, 'val'));
+    const legend = document.createElement('ul');
+    legend.className = 'legend';
+    for (const [cls, key] of [['train', 'curveTrain'], ['val', 'curveVal']]) {
+      const li = document.createElement('li');
+      const sw = document.createElement('span');
+      sw.className = `swatch ${cls}`;
+      li.append(sw, document.createTextNode(t(key)));
+      legend.append(li);
+    }
+    el.curve.append(root, legend);
+  }
+
+  // ---------------------------------------------------------------- offline
+  function registerServiceWorker() {
+    if (!('serviceWorker' in navigator) || params.get('sw') === '0') return;
+    navigator.serviceWorker.register('sw.js').then(() => navigator.serviceWorker.ready).then(() => {
+      S.offlineReady = true;
+      el.offline.textContent = t('offlineReady');
+    }).catch(() => { /* no offline use, the page still works */ });
+  }
+
+  // ---------------------------------------------------------------- start
+  el.seed.value = String(randomSeed());
+  syncTemperature();
+  const link = readPermalink();
+  if (link && link.error) {
+    S.linkError = link.error;
+  } else if (link) {
+    S.auto = { ...link.params };
+    el['auto-seed'].checked = false;
+    writeControls(link.params);
+  }
+  applyLang();
+  if (S.linkError) showError(t('errParam', { name: S.linkError }));
+  updateButtons();
+  startWorker();
+  registerServiceWorker();
+  window.__serce = { version: VERSION, state: S }; // for the browser tests and curious readers
+})();
