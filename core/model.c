@@ -248,14 +248,14 @@ int serce_model_save(const serce_model *m, serce_buf *out, const st_tensor *extr
     int total = n + nq + nextra, rc = SERCE_OK;
     char (*qnames)[48] = serce_calloc((size_t)(nq ? nq : 1), 48);
     st_tensor *ts = serce_calloc((size_t)total, sizeof *ts);
-    if (!qnames) {
+    if (!qnames || !ts) {
+        serce_free(qnames);
         serce_free(ts);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory writing the model");
     }
     serce_buf cfgj = {0}, vocj = {0};
     int nm = 0;
     const char *keys[32], *vals[32];
-    if (!ts) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory writing the model");
     for (int i = 0; i < n; i++) {
         ts[i].name = t[i].name;
         ts[i].dtype = ST_F32;
@@ -355,6 +355,13 @@ int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_erro
     if (v.size != cfg.vocab) {
         rc = serce_fail(err, SERCE_ERR_VOCAB, "serce.vocab has %d tokens but serce.config says vocab = %d", v.size,
                         cfg.vocab);
+        goto fail;
+    }
+    /* every parameter is stored in the file: refuse a config the file cannot hold before allocating
+     * for it (a 1 KB file claiming hidden 4096 x 8 layers would otherwise cost 4 GB first) */
+    if (serce_param_total(&cfg) > n) { /* at least 1 byte each (int8 files), 4 for F32 */
+        rc = serce_fail(err, SERCE_ERR_SHAPE, "serce.config describes %zu parameters but the file has only %zu bytes",
+                        serce_param_total(&cfg), n);
         goto fail;
     }
     if ((rc = serce_model_new(&cfg, &v, &m, err))) goto fail;
@@ -513,7 +520,7 @@ int serce_fb_new(const serce_config *c, int B, int T, serce_fb **out, serce_erro
     w->dh = p, p += TB * H;
     w->dg = p, p += TB * G;
     w->dhn = p, p += (size_t)B * H;
-    w->dcn = p, p += (size_t)B * H;
+    w->dcn = p; /* the last block: B*H floats, the end of fb_floats() */
     *out = w;
     return SERCE_OK;
 }

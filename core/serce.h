@@ -56,6 +56,11 @@ int serce_fail(serce_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+#if defined(__clang_analyzer__)
+/* Static analysis only (clang-tidy, scripts/hardening.sh): say that serce_fail returns its code, which
+ * the analyzer cannot see across files, so it does not follow `rc = serce_fail(...)` as a success. */
+#define serce_fail(err, code, ...) (serce_fail((err), (code), __VA_ARGS__), (code))
+#endif
 
 /* ---------------------------------------------------------------- allocation
  * All core allocations go through these, so a test can make the k-th one fail

@@ -780,12 +780,14 @@ static int looks_like_csv(const uint32_t *t, size_t n, int *yes) {
     return SERCE_OK;
 }
 
-/* Appends to buf (of size m, NUL-terminated) the UTF-8 of t[s], whole characters only. */
+/* Appends to buf (of size m, NUL-terminated) the UTF-8 of t[s], whole characters only; control
+ * characters (a quoted header cell may hold a newline) become '?' so a message stays one line. */
 static void cps_append(char *buf, size_t m, const uint32_t *t, span s) {
     size_t k = strlen(buf);
     for (size_t i = 0; i < s.len; i++) {
         char u[4];
-        int nb = serce_utf8_put(t[s.start + i], u);
+        uint32_t c = t[s.start + i];
+        int nb = serce_utf8_put(c < 0x20 || c == 0x7F ? '?' : c, u);
         if (k + (size_t)nb + 1 > m) break;
         memcpy(buf + k, u, (size_t)nb);
         k += (size_t)nb;

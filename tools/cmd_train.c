@@ -151,8 +151,10 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
     if (sj_parse(js, strlen(js), "checkpoint", &doc, &e)) return cli_error(&e);
     int o = sj_get(&doc, 0, "opts");
     double v;
+    /* a number outside +-2e9 is ignored (casting it to int would be undefined): the checks after
+     * restore reject what is then left at a bad value */
 #define GETN(obj, key, dst, cast)                                    \
-    if (sj_get_num(&doc, obj, key, &v) == 0) dst = (cast)v;
+    if (sj_get_num(&doc, obj, key, &v) == 0 && fabs(v) < 2e9) (dst) = (cast)v;
     if (o >= 0) {
         GETN(o, "batch", a->o.batch, int);
         GETN(o, "seq_len", a->o.seq_len, int);
@@ -417,25 +419,49 @@ int cmd_train(int argc, char **argv) {
         a.embed = m->cfg.embed, a.hidden = m->cfg.hidden, a.layers = m->cfg.layers, a.lowercase = m->cfg.lowercase;
     }
     if (!a.resume && !a.steps && !a.epochs && !a.minutes) a.minutes = 10;
-    if (a.o.threads < 1 || a.o.threads > 16) return cli_errorf("train: --threads must be between 1 and 16"), 2;
+    /* errors from here on leave through `out`, which frees what was read so far (a checkpoint, its record) */
+    if (a.o.threads < 1 || a.o.threads > 16) {
+        cli_errorf("train: --threads must be between 1 and 16");
+        exitc = 2;
+        goto out;
+    }
     if (!a.resume) a.o.shards = a.o.threads < a.o.batch ? a.o.threads : a.o.batch;
     serce_blas_threads(1); /* the shards are the parallelism; BLAS threads would only compete */
-    if (a.steps < 0 || a.epochs < 0 || a.minutes < 0) return cli_errorf("train: budgets must not be negative"), 2;
-    if (a.val_fraction < 0 || a.val_fraction >= 1)
-        return cli_errorf("train: --val-fraction must be in [0, 1), got %g", a.val_fraction), 2;
-    if (a.o.batch < 1 || a.o.seq_len < 1 || a.o.batch > 65536 || a.o.seq_len > 65536)
-        return cli_errorf("train: --batch and --seq-len must be between 1 and 65536"), 2;
-    if (cli_parse_format(a.format, &format)) return 2;
+    if (a.steps < 0 || a.epochs < 0 || a.minutes < 0) {
+        cli_errorf("train: budgets must not be negative");
+        exitc = 2;
+        goto out;
+    }
+    if (a.val_fraction < 0 || a.val_fraction >= 1) {
+        cli_errorf("train: --val-fraction must be in [0, 1), got %g", a.val_fraction);
+        exitc = 2;
+        goto out;
+    }
+    if (a.o.batch < 1 || a.o.seq_len < 1 || a.o.batch > 65536 || a.o.seq_len > 65536) {
+        cli_errorf("train: --batch and --seq-len must be between 1 and 65536");
+        exitc = 2;
+        goto out;
+    }
+    if (cli_parse_format(a.format, &format)) {
+        exitc = 2;
+        goto out;
+    }
 
     if (a.init) {
         if (!(init = cli_load_model(a.init))) goto out;
-        if (lower_flag && !init->cfg.lowercase)
-            return cli_errorf("train: --lowercase was given but %s is a case-keeping model", a.init), 2;
+        if (lower_flag && !init->cfg.lowercase) {
+            cli_errorf("train: --lowercase was given but %s is a case-keeping model", a.init);
+            exitc = 2;
+            goto out;
+        }
         a.lowercase = init->cfg.lowercase;
         if (opts_given(d, N(d), "--embed") || opts_given(d, N(d), "--hidden") || opts_given(d, N(d), "--layers"))
-            if (a.embed != init->cfg.embed || a.hidden != init->cfg.hidden || a.layers != init->cfg.layers)
-                return cli_errorf("train: --init %s has shape E%d/%dx%d; drop --embed/--hidden/--layers or match them",
-                                  a.init, init->cfg.embed, init->cfg.layers, init->cfg.hidden), 2;
+            if (a.embed != init->cfg.embed || a.hidden != init->cfg.hidden || a.layers != init->cfg.layers) {
+                cli_errorf("train: --init %s has shape E%d/%dx%d; drop --embed/--hidden/--layers or match them",
+                           a.init, init->cfg.embed, init->cfg.layers, init->cfg.hidden);
+                exitc = 2;
+                goto out;
+            }
         a.embed = init->cfg.embed, a.hidden = init->cfg.hidden, a.layers = init->cfg.layers;
     }
 

@@ -1,19 +1,97 @@
 /* cmd_use.c — the commands that use a trained model: sample, eval, info, export. */
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "json.h"
+#include "lyric.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---------------------------------------------------------------- sample */
 
+/* copy a string option into a fixed field of serce_gen_opts */
+static int set_str(char *dst, size_t cap, const char *src, const char *flag) {
+    if (!src) return 0;
+    if (strlen(src) >= cap) return cli_errorf("sample: %s is longer than %zu bytes", flag, cap - 1), 2;
+    memcpy(dst, src, strlen(src) + 1);
+    return 0;
+}
+
+/* The originality index: the model's, or one built now from --corpus. NULL (after printing why) if neither. */
+static serce_originality *load_index(const serce_model *m, const char *corpus) {
+    serce_error e = {0};
+    serce_originality *ix = NULL;
+    if (!corpus) {
+        if (serce_originality_from_model(m, &ix, &e)) {
+            cli_errorf("%s (or give --corpus CORPUS to build one now)", e.msg);
+            return NULL;
+        }
+        return ix;
+    }
+    serce_corpus c;
+    if (cli_load_corpus(corpus, SERCE_CORPUS_AUTO, 0, &c)) return NULL;
+    serce_buf j = {0};
+    int rc = serce_originality_build(&c, 0, 0, &j, &e);
+    if (!rc) rc = serce_originality_load((const char *)j.data, j.len, &ix, &e);
+    serce_buf_free(&j);
+    serce_corpus_free(&c);
+    if (rc) cli_error(&e);
+    return ix;
+}
+
+/* After the text: the share of new characters and every line that holds a copied span, the span
+ * underlined on a terminal and in [[double brackets]] otherwise. */
+static void print_originality(const serce_originality *ix, const serce_buf *text, int tty) {
+    serce_span *sp = NULL;
+    size_t nsp = 0;
+    double nov = 1;
+    serce_error e = {0};
+    const char *t = text->data ? (const char *)text->data : "";
+    if (serce_originality_spans(ix, t, text->len, &sp, &nsp, &nov, &e)) {
+        cli_error(&e);
+        return;
+    }
+    serce_originality_info info;
+    serce_originality_get_info(ix, &info);
+    printf("\noriginality: %.1f%% of the letters are new", 100.0 * nov);
+    if (!nsp) {
+        printf("; no run of %d or more characters is in the training lyrics\n", info.n + 1);
+    } else {
+        printf("; %zu span%s of %d or more characters %s in the training lyrics word for word:\n", nsp,
+               nsp == 1 ? "" : "s", info.n + 1, nsp == 1 ? "is" : "are");
+        size_t ls = 0, lineno = 1, s = 0;
+        while (ls < text->len) {
+            size_t le = ls;
+            while (le < text->len && t[le] != '\n') le++;
+            while (s < nsp && sp[s].end <= ls) s++;
+            if (s < nsp && sp[s].start < le) { /* this line holds (part of) a span */
+                printf("  %4zu  ", lineno);
+                size_t k = s;
+                for (size_t i = ls; i < le; i++) {
+                    while (k < nsp && sp[k].end <= i) k++;
+                    int in = k < nsp && sp[k].start <= i;
+                    int open = in && (i == ls || i == sp[k].start), close = in && (i + 1 == le || i + 1 == sp[k].end);
+                    if (open) fputs(tty ? "\033[4m" : "[[", stdout);
+                    fputc(t[i], stdout);
+                    if (close) fputs(tty ? "\033[24m" : "]]", stdout);
+                }
+                fputc('\n', stdout);
+            }
+            ls = le + 1;
+            lineno++;
+        }
+    }
+    printf("(index: %d-grams of the training lyrics, false-positive rate %.2g per n-gram)\n", info.n, info.fpr);
+    serce_free(sp);
+}
+
 int cmd_sample(int argc, char **argv) {
     serce_gen_opts go;
     serce_gen_opts_default(&go);
-    const char *prime = "";
-    int ref = 0;
+    const char *prime = "", *form = NULL, *syl = NULL, *rhyme = NULL, *settings = NULL, *corpus = NULL;
+    int ref = 0, originality = 0, quiet = 0;
     opt_def d[] = {
         {"--prime", "-p", OPT_STR, &prime, "TEXT", "start the song with this text (its first line is the title line)", 0},
         {"--temperature", "-t", OPT_FLOAT, &go.temperature, "T", "randomness: 0 = always the likeliest character (default 0.8)", 0},
@@ -22,28 +100,67 @@ int cmd_sample(int argc, char **argv) {
         {"--seed", "-s", OPT_U64, &go.seed, "S", "random seed; the same seed and settings give the same text (default 1)", 0},
         {"--length", "-n", OPT_LONG, &go.length, "N", "stop after N characters", 0},
         {"--songs", NULL, OPT_INT, &go.songs, "N", "stop after N songs have ended (default 1)", 0},
+        {"--form", NULL, OPT_STR, &form, "FORM", "song form, e.g. \"V C V C C\": V/K verse (kıta), C/N chorus (nakarat, repeated verbatim), B bridge; \"V4 C2\" sets line counts", 0},
+        {"--lines-per-stanza", NULL, OPT_INT, &go.lines_per_stanza, "N", "lines of a section without its own count (default 4)", 0},
+        {"--syllables", NULL, OPT_STR, &syl, "M", "syllables per line (hece ölçüsü): 8, 7,7,7,5 (cycled), 6+5 (durak after the 6th), 4+4+3, 11'li", 0},
+        {"--rhyme", NULL, OPT_STR, &rhyme, "SCHEME", "rhyme scheme of each stanza: AABB, ABAB, AAXA (X = free)", 0},
+        {"--attempts", NULL, OPT_INT, &go.attempts, "N", "candidate lines tried per line for metre and rhyme (default 40)", 0},
+        {"--word-end-min", NULL, OPT_FLOAT, &go.word_end_min, "P", "a metered line ends only where the model gives the word end this probability (default 0.2)", 0},
+        {"--repetition-penalty", NULL, OPT_FLOAT, &go.repetition_penalty, "R", "damp characters that continue a repeat of earlier text (1 = off, default; 1.3 is gentle)", 0},
+        {"--repetition-min", NULL, OPT_INT, &go.repetition_min, "N", "repeats shorter than N characters are free (default 12)", 0},
+        {"--no-repeat-ngram", NULL, OPT_INT, &go.no_repeat_ngram, "N", "never write the same N characters twice in a song (0 = off, default)", 0},
+        {"--avoid-copying", NULL, OPT_FLAG, &go.avoid_copying, NULL, "steer away from copying n characters of the training lyrics (needs the originality index)", 0},
+        {"--originality", NULL, OPT_FLAG, &originality, NULL, "after the text, show how much of it is new and the spans copied from the training lyrics", 0},
+        {"--corpus", NULL, OPT_STR, &corpus, "FILE", "build the originality index from this corpus instead of the model's", 0},
+        {"--settings", NULL, OPT_STR, &settings, "JSON", "settings as the web page gives them, e.g. '{\"form\":\"V C V C\",\"syllables\":8}'; flags override", 0},
+        {"--quiet", "-q", OPT_FLAG, &quiet, NULL, "no report on stderr", 0},
         {"--ref", NULL, OPT_FLAG, &ref, NULL, "use the plain reference kernels (for testing)", 0},
     };
     const char *pos[1];
     int np;
-    int r = opts_parse("sample", "MODEL [options]", "Write lyrics with a trained model; text streams to stdout.", d, N(d),
-                       argc, argv, 2, pos, 1, &np);
+    const char *about = "Write lyrics with a trained model; text streams to stdout. With --form, --syllables or --rhyme\n"
+                        "the song is written line by line under those rules and a report goes to stderr.";
+    int r = opts_parse("sample", "MODEL [options]", about, d, N(d), argc, argv, 2, pos, 1, &np);
     if (r) return r < 0 ? 2 : 0;
     if (np != 1) return cli_errorf("sample: give one MODEL file (see 'serce sample --help')"), 2;
+    if (settings) { /* the JSON first, then the flags again on top of it */
+        serce_gen_opts js;
+        serce_gen_opts_default(&js);
+        serce_error e = {0};
+        if (serce_gen_opts_from_json(&js, settings, &e)) return cli_error(&e), 2;
+        go = js;
+        form = syl = rhyme = NULL;
+        opts_parse("sample", "MODEL [options]", about, d, N(d), argc, argv, 2, pos, 1, &np);
+    }
+    if (set_str(go.form, sizeof go.form, form, "--form") || set_str(go.syllables, sizeof go.syllables, syl, "--syllables") ||
+        set_str(go.rhyme, sizeof go.rhyme, rhyme, "--rhyme"))
+        return 2;
+    int song_mode = go.form[0] || go.syllables[0] || go.rhyme[0];
     if (opts_given(d, N(d), "--length") && !opts_given(d, N(d), "--songs")) go.songs = 0;
-    if (go.songs > 0 && go.length == 0) go.length = 6000L * go.songs; /* a model that never ends a song still stops */
+    /* a model that never ends a song still stops; song mode ends songs itself (form, or 64 lines) */
+    if (go.songs > 0 && go.length == 0 && !song_mode) go.length = 6000L * go.songs;
+    serce_error e = {0};
+    if (serce_gen_opts_check(&go, &e)) return cli_error(&e), 2;
     serce_model *m = cli_load_model(pos[0]);
     if (!m) return 1;
-    serce_error e = {0};
+    serce_originality *ix = NULL;
+    if (originality || (go.avoid_copying && corpus)) {
+        if (!(ix = load_index(m, corpus))) {
+            serce_model_free(m);
+            return 1;
+        }
+        go.originality = ix;
+    }
     serce_gen *g = NULL;
     int rc = serce_gen_new(m, ref ? serce_kernels_ref() : NULL, &go, &g, &e);
     if (!rc) rc = serce_gen_start(g, prime, strlen(prime), &e);
     if (rc) {
         serce_gen_free(g);
+        serce_originality_free(ix);
         serce_model_free(m);
         return cli_error(&e);
     }
-    serce_buf out = {0};
+    serce_buf out = {0}, all = {0};
     int done = 0;
     while (!done && !rc) {
         out.len = 0;
@@ -51,11 +168,31 @@ int cmd_sample(int argc, char **argv) {
         if (out.len) {
             fwrite(out.data, 1, out.len, stdout);
             fflush(stdout);
+            if (originality && serce_buf_append(&all, out.data, out.len)) rc = serce_fail(&e, SERCE_ERR_NOMEM, "out of memory");
         }
     }
     if (!rc && out.len && out.data[out.len - 1] != '\n') fputc('\n', stdout);
+    if (!rc && !quiet && song_mode) {
+        serce_gen_stats st;
+        serce_gen_get_stats(g, &st);
+        if (go.rhyme[0])
+            fprintf(stderr, "rhyme: %d of %d required rhyme%s met\n", st.rhymes_met, st.rhymes_required,
+                    st.rhymes_required == 1 ? "" : "s");
+        if (go.syllables[0])
+            fprintf(stderr, "metre: %d of %d lines have their syllable count and end at a word end\n", st.metre_met,
+                    st.metre_lines);
+        fprintf(stderr, "search: %ld candidate lines for %d lines\n", st.attempts, st.lines);
+    }
+    if (!rc && !quiet && go.avoid_copying) {
+        serce_gen_stats st;
+        serce_gen_get_stats(g, &st);
+        fprintf(stderr, "avoid-copying: %ld characters refused\n", st.copy_bans);
+    }
+    if (!rc && originality) print_originality(ix, &all, isatty(1));
     serce_buf_free(&out);
+    serce_buf_free(&all);
     serce_gen_free(g);
+    serce_originality_free(ix);
     serce_model_free(m);
     return rc ? cli_error(&e) : 0;
 }
@@ -222,33 +359,62 @@ int cmd_info(int argc, char **argv) {
 /* ---------------------------------------------------------------- export */
 
 int cmd_export(int argc, char **argv) {
-    const char *out = NULL, *corpus = NULL;
-    int int8 = 0;
+    const char *out = NULL, *corpus = NULL, *fmt = "auto";
+    int ngram = SERCE_ORIG_DEFAULT_N;
+    double fpr = SERCE_ORIG_DEFAULT_FPR;
     opt_def d[] = {
         {"--output", "-o", OPT_STR, &out, "OUT", "where to write the exported model", 0},
-        {"--int8", NULL, OPT_FLAG, &int8, NULL, "weights as int8 with one scale per row (about a quarter of the size)", 0},
-        {"--corpus", NULL, OPT_STR, &corpus, "CORPUS", "the training corpus: with --int8, measure held-out bpc before and after", 0},
+        {"--corpus", NULL, OPT_STR, &corpus, "CORPUS", "add the originality index of this corpus (the training lyrics): hashes of its n-grams, not its text", 0},
+        {"--format", NULL, OPT_STR, &fmt, "F", "corpus format: auto (default), songs, csv, plain", 0},
+        {"--ngram", NULL, OPT_INT, &ngram, "N", "n-gram length of the index in characters (default 24)", 0},
+        {"--fpr", NULL, OPT_DOUBLE, &fpr, "P", "false-positive rate of the index per n-gram (default 0.001)", 0},
     };
     const char *pos[1];
-    int np;
-    int r = opts_parse("export", "MODEL -o OUT",
+    int np, format;
+    int r = opts_parse("export", "MODEL -o OUT [--corpus CORPUS]",
                        "Write a model for the web page: the weights, vocabulary and model card (training record and\n"
-                       "loss curve), without optimiser state. The output is validated by loading it back.",
+                       "loss curve), without optimiser state. The output is validated by loading it back.\n"
+                       "With --corpus, the originality index (serce.originality: a Bloom filter of the corpus's\n"
+                       "n-grams) is added, for 'serce sample --originality' and --avoid-copying and the page.",
                        d, N(d), argc, argv, 2, pos, 1, &np);
     if (r) return r < 0 ? 2 : 0;
     if (np != 1 || !out) return cli_errorf("export: give MODEL and -o OUT"), 2;
+    if (cli_parse_format(fmt, &format)) return 2;
     serce_model *m = cli_load_model(pos[0]);
     if (!m) return 1;
     serce_error e = {0};
-    serce_buf b = {0};
-    int rc = int8 ? cli_export_int8(m, corpus, &e) : SERCE_OK;
+    serce_buf b = {0}, j = {0};
+    int rc = SERCE_OK;
+    if (corpus) {
+        serce_corpus c;
+        if (cli_load_corpus(corpus, format, 0, &c)) {
+            serce_model_free(m);
+            return 1;
+        }
+        rc = serce_originality_build(&c, ngram, fpr, &j, &e);
+        serce_corpus_free(&c);
+        serce_originality *ix = NULL;
+        if (!rc) rc = serce_originality_load((const char *)j.data, j.len, &ix, &e);
+        if (!rc) {
+            serce_originality_info info;
+            serce_originality_get_info(ix, &info);
+            fprintf(stderr,
+                    "serce: originality index: %llu distinct %d-grams in %llu bits (k = %d), false-positive rate %.2g per "
+                    "n-gram, %.0f KB\n",
+                    (unsigned long long)info.items, info.n, (unsigned long long)info.bits, info.k, info.fpr, j.len / 1e3);
+            int mr = serce_model_set_meta(m, SERCE_ORIG_META_KEY, (const char *)j.data);
+            if (mr) rc = serce_fail(&e, mr, "cannot add the originality index to the model's metadata");
+        }
+        serce_originality_free(ix);
+    }
     if (!rc) rc = serce_model_save(m, &b, NULL, 0, NULL, NULL, 0, &e);
     serce_model *check = NULL;
     if (!rc) rc = serce_model_load(b.data, b.len, &check, &e);
     serce_model_free(check);
     if (!rc) rc = serce_write_file_atomic(out, b.data, b.len, &e);
-    if (!rc) fprintf(stderr, "serce: wrote %s (%.2f MB, %s)\n", out, b.len / 1e6, int8 ? "int8" : "float32");
+    if (!rc) fprintf(stderr, "serce: wrote %s (%.2f MB, float32)\n", out, b.len / 1e6);
     serce_buf_free(&b);
+    serce_buf_free(&j);
     serce_model_free(m);
     return rc ? cli_error(&e) : 0;
 }
