@@ -72,10 +72,10 @@ static int write_opts_json(serce_buf *b, const train_args *a) {
                             "{\"batch\":%d,\"seq_len\":%d,\"lr\":%.9g,\"min_lr_ratio\":%.9g,\"warmup\":%d,\"dropout\":%.9g,"
                             "\"clip\":%.9g,\"weight_decay\":%.9g,\"seed\":\"%llu\",\"val_fraction\":%.17g,"
                             "\"min_count\":%d,\"eval_every\":%d,\"patience\":%d,\"steps\":%ld,\"epochs\":%.17g,"
-                            "\"minutes\":%.17g,\"shards\":%d}",
+                            "\"minutes\":%.17g,\"shards\":%d,\"checkpoint_every\":%d}",
                             a->o.batch, a->o.seq_len, a->o.lr, a->o.min_lr_ratio, a->o.warmup, a->o.dropout, a->o.clip,
                             a->o.weight_decay, (unsigned long long)a->o.seed, a->val_fraction, a->min_count,
-                            a->eval_every, a->patience, a->steps, a->epochs, a->minutes, a->o.shards);
+                            a->eval_every, a->patience, a->steps, a->epochs, a->minutes, a->o.shards, a->ckpt_every);
 }
 
 static int write_curve_json(serce_buf *b, const train_state *s) {
@@ -171,6 +171,7 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
         GETN(o, "eval_every", a->eval_every, int);
         GETN(o, "patience", a->patience, int);
         GETN(o, "shards", a->o.shards, int);
+        if (!opts_given(d, nd, "--checkpoint-every")) GETN(o, "checkpoint_every", a->ckpt_every, int);
         /* budgets come from the checkpoint unless given again on this command line */
         if (!opts_given(d, nd, "--steps") && !opts_given(d, nd, "--epochs") && !opts_given(d, nd, "--minutes")) {
             GETN(o, "steps", a->steps, long);
@@ -600,7 +601,9 @@ int cmd_train(int argc, char **argv) {
         chars_done += st.tokens;
         s.train_acc_loss += st.loss * st.tokens;
         s.train_acc_tokens += st.tokens;
-        int do_eval = step % a.eval_every == 0 || (total_steps && step == total_steps);
+        /* the last update of a time budget is evaluated too, so no work after the last check is lost */
+        int out_of_time = a.minutes > 0 && now_s() - t0 >= a.minutes * 60;
+        int do_eval = step % a.eval_every == 0 || (total_steps && step == total_steps) || out_of_time;
         if (do_eval) {
             double tb = s.train_acc_tokens ? s.train_acc_loss / s.train_acc_tokens / log(2.0) : NAN;
             last_train_bpc = tb;

@@ -44,7 +44,6 @@ import argparse
 import json
 import math
 import os
-import random
 import re
 import resource
 import shlex
