@@ -195,7 +195,7 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
         for (int i = 0; i < doc.nodes[cv].count && s->ncurve < MAX_CURVE; i++) {
             int p = sj_at(&doc, cv, i);
             int x0 = sj_at(&doc, p, 0), x1 = sj_at(&doc, p, 1), x2 = sj_at(&doc, p, 2);
-            if (x0 < 0 || x1 < 0 || x2 < 0) continue;
+            if (x0 < 0 || x1 < 0 || x2 < 0 || !(fabs(doc.nodes[x0].num) < 2e9)) continue; /* (long) of more is UB */
             curve_add(s, (long)doc.nodes[x0].num, doc.nodes[x1].num, doc.nodes[x2].num);
         }
     sj_free(&doc);
@@ -502,7 +502,14 @@ int cmd_train(int argc, char **argv) {
         serce_vocab_free(&v);
         if (rc) goto fail;
         serce_model_init(m, a.o.seed);
-        if (init) copy_init_weights(m, init);
+        if (init) {
+            copy_init_weights(m, init);
+            /* the model card tells the whole story: keep the init model's training record */
+            if (init->meta_training && serce_model_set_meta(m, "serce.pretraining", init->meta_training)) {
+                rc = serce_fail(&e, SERCE_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+        }
     } else {
         double need = serce_trainer_bytes(&m->cfg, &a.o);
         double phys = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);

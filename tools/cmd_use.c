@@ -59,8 +59,9 @@ static void print_originality(const serce_originality *ix, const serce_buf *text
     if (!nsp) {
         printf("; no run of %d or more characters is in the training lyrics\n", info.n + 1);
     } else {
-        printf("; %zu span%s of %d or more characters %s in the training lyrics word for word:\n", nsp,
-               nsp == 1 ? "" : "s", info.n + 1, nsp == 1 ? "is" : "are");
+        printf("; %zu span%s copied word for word from the training lyrics (runs of %d or more characters, "
+               "case, punctuation and line breaks aside):\n",
+               nsp, nsp == 1 ? "" : "s", info.n + 1);
         size_t ls = 0, lineno = 1, s = 0;
         while (ls < text->len) {
             size_t le = ls;
@@ -109,7 +110,7 @@ int cmd_sample(int argc, char **argv) {
         {"--repetition-penalty", NULL, OPT_FLOAT, &go.repetition_penalty, "R", "damp characters that continue a repeat of earlier text (1 = off, default; 1.3 is gentle)", 0},
         {"--repetition-min", NULL, OPT_INT, &go.repetition_min, "N", "repeats shorter than N characters are free (default 12)", 0},
         {"--no-repeat-ngram", NULL, OPT_INT, &go.no_repeat_ngram, "N", "never write the same N characters twice in a song (0 = off, default)", 0},
-        {"--avoid-copying", NULL, OPT_FLAG, &go.avoid_copying, NULL, "steer away from copying n characters of the training lyrics (needs the originality index)", 0},
+        {"--avoid-copying", NULL, OPT_FLAG, &go.avoid_copying, NULL, "refuse characters that would extend a verbatim copy of the training lyrics (needs the originality index)", 0},
         {"--originality", NULL, OPT_FLAG, &originality, NULL, "after the text, show how much of it is new and the spans copied from the training lyrics", 0},
         {"--corpus", NULL, OPT_STR, &corpus, "FILE", "build the originality index from this corpus instead of the model's", 0},
         {"--settings", NULL, OPT_STR, &settings, "JSON", "settings as the web page gives them, e.g. '{\"form\":\"V C V C\",\"syllables\":8}'; flags override", 0},
@@ -340,6 +341,18 @@ int cmd_info(int argc, char **argv) {
                 printf("\n");
                 const char *init = sj_get_str(&doc, 0, "init");
                 if (init) printf("initialised  from %s\n", init);
+                const char *pre = serce_model_get_meta(m, "serce.pretraining");
+                sj_doc pd;
+                if (pre && sj_parse(pre, strlen(pre), "serce.pretraining", &pd, &e) == SERCE_OK) {
+                    const char *pc = sj_get_str(&pd, 0, "corpus");
+                    double pv, ps = 0, pch = 0;
+                    sj_get_num(&pd, 0, "seconds", &ps);
+                    sj_get_num(&pd, 0, "corpus_chars", &pch);
+                    printf("pre-trained  on %s (%.0f characters) for %.1f minutes", pc ? pc : "?", pch, ps / 60);
+                    if (sj_get_num(&pd, 0, "val_bpc", &pv) == 0) printf(", its held-out %.4f bpc", pv);
+                    printf("\n");
+                    sj_free(&pd);
+                }
                 const char *cmd = sj_get_str(&doc, 0, "command");
                 if (cmd) printf("command      %s\n", cmd);
                 const char *date = sj_get_str(&doc, 0, "date");
@@ -360,18 +373,20 @@ int cmd_info(int argc, char **argv) {
 
 int cmd_export(int argc, char **argv) {
     const char *out = NULL, *corpus = NULL, *fmt = "auto";
-    int ngram = SERCE_ORIG_DEFAULT_N;
+    int int8 = 0, no_orig = 0, ngram = SERCE_ORIG_DEFAULT_N;
     double fpr = SERCE_ORIG_DEFAULT_FPR;
     opt_def d[] = {
         {"--output", "-o", OPT_STR, &out, "OUT", "where to write the exported model", 0},
-        {"--corpus", NULL, OPT_STR, &corpus, "CORPUS", "add the originality index of this corpus (the training lyrics): hashes of its n-grams, not its text", 0},
-        {"--format", NULL, OPT_STR, &fmt, "F", "corpus format: auto (default), songs, csv, plain", 0},
-        {"--ngram", NULL, OPT_INT, &ngram, "N", "n-gram length of the index in characters (default 24)", 0},
-        {"--fpr", NULL, OPT_DOUBLE, &fpr, "P", "false-positive rate of the index per n-gram (default 0.001)", 0},
+        {"--int8", NULL, OPT_FLAG, &int8, NULL, "weights as int8 with one scale per row (about a quarter of the size)", 0},
+        {"--corpus", NULL, OPT_STR, &corpus, "CORPUS", "the training corpus: adds the originality index (hashes of its n-grams, not its text); with --int8, also measures held-out bpc before and after", 0},
+        {"--no-originality", NULL, OPT_FLAG, &no_orig, NULL, "with --corpus, do not add the originality index", 0},
+        {"--format", NULL, OPT_STR, &fmt, "F", "corpus format for the index: auto (default), songs, csv, plain", 0},
+        {"--ngram", NULL, OPT_INT, &ngram, "N", "n-gram length of the originality index in characters (default 24)", 0},
+        {"--fpr", NULL, OPT_DOUBLE, &fpr, "P", "false-positive rate of the originality index per n-gram (default 0.001)", 0},
     };
     const char *pos[1];
     int np, format;
-    int r = opts_parse("export", "MODEL -o OUT [--corpus CORPUS]",
+    int r = opts_parse("export", "MODEL -o OUT [--corpus CORPUS] [--int8]",
                        "Write a model for the web page: the weights, vocabulary and model card (training record and\n"
                        "loss curve), without optimiser state. The output is validated by loading it back.\n"
                        "With --corpus, the originality index (serce.originality: a Bloom filter of the corpus's\n"
@@ -385,7 +400,7 @@ int cmd_export(int argc, char **argv) {
     serce_error e = {0};
     serce_buf b = {0}, j = {0};
     int rc = SERCE_OK;
-    if (corpus) {
+    if (corpus && !no_orig) {
         serce_corpus c;
         if (cli_load_corpus(corpus, format, 0, &c)) {
             serce_model_free(m);
@@ -407,12 +422,13 @@ int cmd_export(int argc, char **argv) {
         }
         serce_originality_free(ix);
     }
+    if (!rc && int8) rc = cli_export_int8(m, corpus, &e);
     if (!rc) rc = serce_model_save(m, &b, NULL, 0, NULL, NULL, 0, &e);
     serce_model *check = NULL;
     if (!rc) rc = serce_model_load(b.data, b.len, &check, &e);
     serce_model_free(check);
     if (!rc) rc = serce_write_file_atomic(out, b.data, b.len, &e);
-    if (!rc) fprintf(stderr, "serce: wrote %s (%.2f MB, float32)\n", out, b.len / 1e6);
+    if (!rc) fprintf(stderr, "serce: wrote %s (%.2f MB, %s)\n", out, b.len / 1e6, int8 ? "int8" : "float32");
     serce_buf_free(&b);
     serce_buf_free(&j);
     serce_model_free(m);

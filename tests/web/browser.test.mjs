@@ -13,13 +13,21 @@ import { after, before, describe, test } from 'node:test';
 
 import { chromium } from 'playwright-core';
 
-import { asCliOutput, cliSample, OUTPUT, probe, readBytes, SITE, trainTestModel } from './common.mjs';
+import { execFileSync } from 'node:child_process';
+
+import { asCliOutput, CLI, cliSample, OUTPUT, probe, readBytes, SITE, trainTestModel } from './common.mjs';
 import { startServer } from './serve.mjs';
 
 const CHROMIUM = process.env.SERCE_CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
   '--disable-sync', '--no-first-run'];
-const SITE_MODEL = join(SITE, 'models', 'sezen-aksu.safetensors');
+// the site's default model, whatever www/models/index.json names, and the corpus its card must show
+const SITE_DEFAULT = JSON.parse(readFileSync(join(SITE, 'models', 'index.json'), 'utf8')).default;
+const SITE_MODEL = join(SITE, 'models', SITE_DEFAULT);
+const siteCorpus = () => {
+  const info = JSON.parse(execFileSync(CLI, ['info', SITE_MODEL, '--json'], { encoding: 'utf8' }));
+  return new RegExp(info.training.corpus.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+};
 const DESKTOP = { width: 1280, height: 900 };
 const PHONE = { width: 390, height: 844 };
 
@@ -116,7 +124,7 @@ describe('the page', () => {
     const prog = await page.$eval('#load-progress', (p) => [p.value, p.max]);
     assert.equal(prog[0], prog[1]);
     const card = await page.textContent('#card-facts');
-    assert.match(card, /serce-ornek\.txt/);
+    assert.match(card, siteCorpus());
     assert.match(card, /bit\/karakter/);
     assert.equal(await page.$$eval('#curve svg polyline', (l) => l.length), 2);
     // every control has a label
@@ -203,10 +211,10 @@ describe('the page', () => {
     assert.equal(cli.status, 0, cli.stderr);
     assert.equal(asCliOutput(text), cli.stdout, 'byte-identical to the CLI');
     assert.equal(await page.textContent('#cli'),
-      "serce sample sezen-aksu.safetensors --prime Gece --seed 424242 --temperature 0.9 --top-k 0 --top-p 0.95 --length 500");
+      `serce sample ${SITE_DEFAULT} --prime Gece --seed 424242 --temperature 0.9 --top-k 0 --top-p 0.95 --length 500`);
     const href = await page.$eval('#permalink', (a) => a.href);
     const q = new URL(href).searchParams;
-    assert.equal(q.get('model'), 'sezen-aksu.safetensors');
+    assert.equal(q.get('model'), SITE_DEFAULT);
     assert.equal(q.get('prime'), 'Gece');
     assert.equal(q.get('seed'), '424242');
     assert.equal(q.get('temperature'), '0.9');
@@ -231,7 +239,7 @@ describe('the page', () => {
   });
 
   test('?simd=0 falls back to the plain build, with the same lyrics', async () => {
-    const href = permalinkText ? permalinkText.href : `${server.url}?model=sezen-aksu.safetensors&prime=Gece&seed=424242&temperature=0.9&top_k=0&top_p=0.95&length=500`;
+    const href = permalinkText ? permalinkText.href : `${server.url}?model=${SITE_DEFAULT}&prime=Gece&seed=424242&temperature=0.9&top_k=0&top_p=0.95&length=500`;
     const { page, log } = await open(`${href}&simd=0`);
     await done(page);
     assert.equal(await page.textContent('#flavour'), 'plain');
@@ -316,7 +324,7 @@ describe('the page', () => {
     }, siteBytes);
     await page.waitForFunction(() => document.getElementById('model-name').textContent.includes('dropped.safetensors'));
     assert.ok(await page.isHidden('#drop-overlay'));
-    assert.match(await page.textContent('#card-facts'), /serce-ornek\.txt/);
+    assert.match(await page.textContent('#card-facts'), siteCorpus());
     checkClean(log);
   });
 
@@ -354,7 +362,7 @@ describe('the page', () => {
   });
 
   test('screenshots: desktop and phone, light and dark', async () => {
-    const link = `${server.url}?model=sezen-aksu.safetensors&prime=Sabah%20Ku%C5%9Fu%0APencereme&seed=8&temperature=0.8&top_k=0&top_p=0.95&songs=2`;
+    const link = `${server.url}?model=${SITE_DEFAULT}&prime=Sabah%20Ku%C5%9Fu%0APencereme&seed=8&temperature=0.8&top_k=0&top_p=0.95&songs=2`;
     for (const [name, viewport, scheme, isMobile] of [['desktop', DESKTOP, 'light', false], ['phone', PHONE, 'light', true],
       ['desktop-dark', DESKTOP, 'dark', false], ['phone-dark', PHONE, 'dark', true]]) {
       const { page, log } = await open(link, { viewport, colorScheme: scheme, isMobile });
@@ -399,14 +407,14 @@ describe('static hosting', () => {
       assert.equal(caches.keys.length, 1);
       const version = await page.textContent('#build');
       assert.equal(caches.keys[0], `serce-${version}`);
-      assert.ok(caches.urls.includes('/apps/serce/models/sezen-aksu.safetensors'), caches.urls.join(' '));
+      assert.ok(caches.urls.includes(`/apps/serce/models/${SITE_DEFAULT}`), caches.urls.join(' '));
       assert.ok(caches.urls.includes(`/apps/serce/serce-simd.wasm?v=${version}`), caches.urls.join(' '));
       assert.ok(log.requests.every((u) => u.startsWith(`${new URL(sub.url).origin}/apps/serce/`)), 'everything under the sub-path');
       checkClean(log, new URL(sub.url).origin);
       // offline
       await ctx.setOffline(true);
       const before = sub.requests.length;
-      await page.goto(`${sub.url}?model=sezen-aksu.safetensors&prime=Gece&seed=424242&temperature=0.9&top_k=0&top_p=0.95&length=500`);
+      await page.goto(`${sub.url}?model=${SITE_DEFAULT}&prime=Gece&seed=424242&temperature=0.9&top_k=0&top_p=0.95&length=500`);
       await done(page);
       assert.equal(asCliOutput(await lyrics(page)), cliSample(SITE_MODEL, SETTINGS).stdout);
       assert.equal(sub.requests.length, before, 'nothing reached the server while offline');

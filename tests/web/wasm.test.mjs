@@ -203,15 +203,18 @@ for (const flavour of ['simd', 'plain']) {
       assert.equal(M.HEAPU8.length, before2);
     });
 
-    test('the site model generates the same text as serce sample', () => {
-      const site = join(SITE, 'models', 'sezen-aksu.safetensors');
-      let siteBytes;
-      try { siteBytes = readBytes(site); } catch (e) { return; } // the site is optional here
-      const c = { prime: 'Gece', seed: 7, temperature: 0.8, top_k: 0, top_p: 0.95, songs: 1 };
-      const w = wasmRun(M, siteBytes, c, 32, 0);
-      const cli = cliSample(site, c);
-      assert.equal(cli.status, 0, cli.stderr);
-      assert.equal(asCliOutput(textOf(w)), cli.stdout);
+    test('every site model (float32 and int8) generates the same text as serce sample', () => {
+      let index;
+      try { index = JSON.parse(readFileSync(join(SITE, 'models', 'index.json'), 'utf8')); } catch (e) { return; } // the site is optional here
+      for (const { file } of index.models) {
+        const site = join(SITE, 'models', file);
+        const siteBytes = readBytes(site);
+        const c = { prime: 'Gece', seed: 7, temperature: 0.8, top_k: 0, top_p: 0.95, length: 400 };
+        const w = wasmRun(M, siteBytes, c, 32, 0);
+        const cli = cliSample(site, c);
+        assert.equal(cli.status, 0, cli.stderr);
+        assert.equal(asCliOutput(textOf(w)), cli.stdout, file);
+      }
     });
   });
 }
