@@ -333,8 +333,12 @@ enum { PH_START, PH_TITLE, PH_BODY, PH_DONE };
 #define LINE_MAX_TOKS 200   /* a candidate line longer than this is a dead end */
 #define TITLE_MAX_TOKS 60   /* a title this long is ended by force */
 #define CODA_MAX 2          /* consonants after the last vowel of a word that ends a line or a durak (Türk, aşk) */
-#define ENDING_TRIES 4      /* attempts per candidate line: 1 whole line, then 3 new endings from its last word */
+#define ENDING_TRIES 6      /* attempts per round: a whole line, then new endings from its last word starts */
+#define WORD_CKPTS 12       /* word starts of a line kept to restart from */
+#define EXTEND_BUDGET 4     /* a line with no complete candidate yet may take this many times the attempts */
 #define SEARCH_KEEP 3       /* candidates meeting every rule to compare (by the model's own likelihood) */
+#define WORD_P_MIN 0.05f    /* a line's last word is natural if the model gave each of its letters this much
+                               (steering toward a rhyme can otherwise force a non-word) */
 #define SONG_MAX_LINES 64   /* without a form, a song with this many lines ends */
 #define QFLAG_STANZA 0x40000000 /* queue entry: this '\n' also ends a stanza (an empty line follows) */
 
@@ -349,13 +353,18 @@ typedef struct {
     float durak_p;     /* lowest P(word end) where a durak word ended; 1 if none */
     float lp_sum;      /* sum of ln P(character) at temperature 1 over the generated characters */
     int lp_n;
+    float wmin;        /* lowest P(letter) in the current word */
     size_t nhist;      /* song history length */
 } line_ctr;
+
+#define TABU_MAX 8
 
 typedef struct {
     float *state;      /* [2,L,H] */
     float *z;          /* [V] */
     line_ctr c;
+    int32_t tabu[TABU_MAX]; /* first tokens already tried from here (a restart avoids them, for variety) */
+    int ntabu;
 } ckpt;
 
 typedef struct {
@@ -369,11 +378,13 @@ typedef struct {
     uint32_t tc[CODA_MAX];        /* and the consonants after it */
     int ntc;
     int song_end_ok;              /* no form: the model may end the song at this line's end */
+    float tau;                    /* where a word must end, the least P(word end) to end it */
 } line_spec;
 
 typedef struct {
     int complete, words_ok, rhyme_ok, fresh, common;
     int strong;                   /* no rhyme asked, or a rhyme of two or more letters (tam kafiye) */
+    int natural;                  /* every letter of the last word had P >= WORD_P_MIN */
     float lp;                     /* mean ln P(character): the model's view of the line */
     float p_end;
     int term;                     /* the token that ends the line: '\n' or </s> */
@@ -407,7 +418,7 @@ struct serce_gen {
     float ln_rep;
     serce_originality *own_ix;
     const serce_originality *ix;
-    uint32_t *win;           /* [n] an n-gram window */
+    uint32_t *win;           /* [2n] the song's last n-gram and a candidate's */
     int32_t *hist;           /* [nhist] folded tokens of the song so far (after <s>) */
     size_t nhist, chist;
 
@@ -419,10 +430,12 @@ struct serce_gen {
     int32_t *q;              /* output queue: tokens (| QFLAG_STANZA) not yet handed out */
     size_t qhead, qlen, qcap;
     int32_t line[LINE_MAX_TOKS + 1], best_line[LINE_MAX_TOKS + 1];
-    line_ctr lc, best_c;
+    line_ctr lc;
     attempt best;
     int have_best;
-    ckpt ck_line, ck_word, ck_best;
+    ckpt ck_line, ck_best;
+    ckpt ck_words[WORD_CKPTS]; /* [0] the line start, then the start of each word of the round's whole line */
+    int nwck;
     uint32_t *blk;           /* lines of the current rhyme block, codepoints, and their offsets */
     size_t nblk, cblk, blk_off[SERCE_RHYME_MAX + 1];
     int blk_lines;
@@ -453,7 +466,7 @@ void serce_gen_free(serce_gen *g) {
     serce_free(g->hist);
     serce_free(g->q);
     serce_free(g->ck_line.state);
-    serce_free(g->ck_word.state);
+    for (int i = 0; i < WORD_CKPTS; i++) serce_free(g->ck_words[i].state);
     serce_free(g->ck_best.state);
     serce_free(g->blk);
     serce_free(g->lh);
@@ -523,10 +536,15 @@ int serce_gen_new(const serce_model *m, const serce_kernels *k, const serce_gen_
         g->soft = serce_malloc((size_t)V);
         g->rep = serce_malloc((size_t)V * sizeof *g->rep);
         if (!g->cls || !g->fold || !g->fold_tok || !g->onorm || !g->z || !g->zz || !g->soft || !g->rep ||
-            ckpt_alloc(&g->ck_line, ns, V) || ckpt_alloc(&g->ck_word, ns, V) || ckpt_alloc(&g->ck_best, ns, V)) {
+            ckpt_alloc(&g->ck_line, ns, V) || ckpt_alloc(&g->ck_best, ns, V)) {
             serce_gen_free(g);
             return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
         }
+        for (int i = 0; i < WORD_CKPTS; i++)
+            if (ckpt_alloc(&g->ck_words[i], ns, V)) {
+                serce_gen_free(g);
+                return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
+            }
         g->nl = -1;
         for (int v = 0; v < V; v++) {
             uint32_t cp = m->vocab.cps[v];
@@ -563,7 +581,7 @@ int serce_gen_new(const serce_model *m, const serce_kernels *k, const serce_gen_
             }
             serce_originality_info info;
             serce_originality_get_info(g->ix, &info);
-            g->win = serce_malloc((size_t)info.n * sizeof *g->win);
+            g->win = serce_malloc(2 * (size_t)info.n * sizeof *g->win);
             if (!g->win) {
                 serce_gen_free(g);
                 return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
@@ -632,20 +650,20 @@ static void repeat_lengths(serce_gen *g) {
     }
 }
 
-/* The last n-1 normalised characters of the song into win[0..n-1); returns 0 if the song is shorter. */
+/* The last n normalised characters of the song into win[0..n); returns 0 if the song is shorter. */
 static int copy_window(serce_gen *g, int n) {
     int k = 0;
     uint32_t *w = g->win;
     size_t pos = g->nhist;
-    /* collected backwards into w[n-2], w[n-3], ... */
-    while (pos > 0 && k < n - 1) {
+    /* collected backwards into w[n-1], w[n-2], ... */
+    while (pos > 0 && k < n) {
         uint32_t c = g->onorm[g->hist[--pos]];
         if (!c) continue;
-        if (c == ' ' && k > 0 && w[n - 1 - k] == ' ') continue;
-        w[n - 2 - k] = c;
+        if (c == ' ' && k > 0 && w[n - k] == ' ') continue;
+        w[n - 1 - k] = c;
         k++;
     }
-    if (k < n - 1) return 0;
+    if (k < n) return 0;
     if (pos == 0 && w[0] == ' ') return 0; /* the song starts with a separator that normalisation drops */
     return 1;
 }
@@ -719,16 +737,33 @@ static int choose(serce_gen *g, unsigned char *hard, int end_tok, pick_info *pi)
             serce_originality_info info;
             serce_originality_get_info(g->ix, &info);
             int n = info.n;
-            if (copy_window(g, n)) {
-                uint32_t last = g->win[n - 2];
-                for (int v = SERCE_NSPECIAL; v < V; v++) {
-                    if (hard[v] || g->soft[v]) continue;
-                    uint32_t c = g->onorm[v];
-                    if (!c || (c == ' ' && last == ' ')) continue;
-                    g->win[n - 1] = c;
-                    if (serce_originality_contains(g->ix, g->win)) {
-                        g->soft[v] = 1;
-                        g->st.copy_bans++;
+            /* a copy in progress: the song's last n characters are an indexed n-gram. Then a character
+             * that makes the next window indexed too would make a copied span (SERCE_ORIG_MIN_RUN = 2
+             * windows, n + 1 characters): it is refused. Requiring both windows squares the filter's
+             * false-positive rate, so a refusal is almost always a real copy. */
+            uint32_t *cw = g->win + n;
+            if (copy_window(g, n) && serce_originality_contains(g->ix, g->win)) {
+                uint32_t last = g->win[n - 1];
+                memcpy(cw, g->win + 1, sizeof(uint32_t) * (size_t)(n - 1));
+                /* only characters that could be drawn (probability within e^-12 of the best one still
+                 * allowed, at this temperature) are looked up; when a refusal removes the best, the
+                 * reach moves down with the new best and the lookups go on */
+                float reach = 12.0f * g->o.temperature;
+                for (int refused = 1; refused;) {
+                    refused = 0;
+                    float top = -3.0e38f;
+                    for (int v = 0; v < V; v++)
+                        if (!hard[v] && !g->soft[v] && zz[v] > top) top = zz[v];
+                    for (int v = SERCE_TOK_EOS; v < V; v++) { /* </s> and <t> end a window like a line break */
+                        if (hard[v] || g->soft[v] || zz[v] < top - reach) continue;
+                        uint32_t c = g->onorm[v];
+                        if (!c || (c == ' ' && last == ' ')) continue;
+                        cw[n - 1] = c;
+                        if (serce_originality_contains(g->ix, cw)) {
+                            g->soft[v] = 1;
+                            g->st.copy_bans++;
+                            refused = 1;
+                        }
                     }
                 }
             }
@@ -948,7 +983,25 @@ static int tok_is_letter(const serce_gen *g, int t) {
     return c == CL_VOWEL || c == CL_CONS || c == CL_FOREIGN;
 }
 
-/* Build the hard bans for the next character of a line; returns the end token to merge into (or -1). */
+/* The model's probability (temperature 1) that the word ends after the current input: the weight of
+ * the word-ending tokens (separators, '\n', </s>) among all a body can hold. Fixed order, own exp. */
+static float word_end_prob(const serce_gen *g) {
+    const float *z = g->z;
+    float mx = z[SERCE_TOK_EOS];
+    for (int v = SERCE_NSPECIAL; v < g->V; v++) mx = z[v] > mx ? z[v] : mx;
+    float tot = serce_expf(z[SERCE_TOK_EOS] - mx), sep = tot;
+    for (int v = SERCE_NSPECIAL; v < g->V; v++) {
+        float e = serce_expf(z[v] - mx);
+        tot += e;
+        if (ENDS_WORD(g->cls[v])) sep += e;
+    }
+    return sep / tot;
+}
+
+/* Build the hard bans for the next character of a line; returns the end token to merge into (or -1).
+ * Where a word must end (the count reached, or a durak), it may end only where the model gives the
+ * word end at least word_end_min; otherwise only consonants may follow, and when none may either the
+ * candidate is a dead end (the search restarts it at an earlier word). */
 static int line_bans(serce_gen *g, const line_spec *sp, int steer) {
     const line_ctr *c = &g->lc;
     int V = g->V, end_tok = -1;
@@ -970,6 +1023,8 @@ static int line_bans(serce_gen *g, const line_spec *sp, int steer) {
     int rem = sp->target - c->count;
     b[SERCE_TOK_EOS] = 1;
     b[g->nl] = 1;
+    int may_end = 1;
+    if (rem == 0 || (c->durak_open && c->in_word)) may_end = word_end_prob(g) >= sp->tau;
     if (rem > 0) {
         for (int v = SERCE_NSPECIAL; v < V; v++) {
             int k = g->cls[v];
@@ -981,6 +1036,8 @@ static int line_bans(serce_gen *g, const line_spec *sp, int steer) {
             } else if (k == CL_CONS) {
                 int prev = c->ntok > 0 ? g->line[c->ntok - 1] : -1;
                 b[v] = c->durak_open && (c->coda >= CODA_MAX || (prev >= 0 && g->fold[prev] == g->fold[v]));
+            } else if (k == CL_SEP && c->durak_open && c->in_word && !may_end) {
+                b[v] = 1;
             }
         }
         return -1;
@@ -995,7 +1052,7 @@ static int line_bans(serce_gen *g, const line_spec *sp, int steer) {
             if (steer) ok = c->coda < sp->ntc && g->fold[v] == sp->tc[c->coda];
             b[v] = !ok;
         } else if (v == g->nl) {
-            b[v] = steer && c->coda != sp->ntc;
+            b[v] = !may_end || (steer && c->coda != sp->ntc);
             if (!b[v]) end_tok = v;
         } else if (!ENDS_WORD(k)) {
             b[v] = 1;
@@ -1009,17 +1066,28 @@ static int line_bans(serce_gen *g, const line_spec *sp, int steer) {
 }
 
 /* Run one candidate from the current state (a checkpoint restored) to its end. Returns 1 when the line
- * ended, 0 at a dead end. record: save the state before the line's last word starts into ck_word. */
-static int run_attempt(serce_gen *g, const line_spec *sp, int steer, int record, attempt *res) {
+ * ended, 0 at a dead end, -1 out of memory. record: save the state at each word start into ck_words
+ * (the oldest dropped when full; [0], the line start, is kept). */
+static int run_attempt(serce_gen *g, const line_spec *sp, int steer, int record, ckpt *from, attempt *res) {
     memset(res, 0, sizeof *res);
-    for (;;) {
+    for (int step = 0;; step++) {
         line_ctr *c = &g->lc;
         if (c->ntok >= LINE_MAX_TOKS) return 0;
         int end_tok = line_bans(g, sp, steer);
+        if (step == 0 && from && from->ntabu) { /* avoid the first tokens tried from here before, if possible */
+            int left = 0;
+            for (int v = 0; v < g->V; v++) left += !g->banned[v];
+            int tabooed = 0;
+            for (int i = 0; i < from->ntabu; i++) tabooed += !g->banned[from->tabu[i]] && from->tabu[i] != end_tok;
+            if (tabooed < left)
+                for (int i = 0; i < from->ntabu; i++)
+                    if (from->tabu[i] != end_tok) g->banned[from->tabu[i]] = 1;
+        }
         int metered = sp->target > 0;
         pick_info pi;
         int t = choose(g, g->banned, end_tok, &pi);
         if (t < 0) return 0;
+        if (step == 0 && from && from->ntabu < TABU_MAX) from->tabu[from->ntabu++] = t;
         c->lp_sum += serce_logf(pi.p_tok > 1e-30f ? pi.p_tok : 1e-30f);
         c->lp_n++;
         if (metered && end_tok >= 0 && t == end_tok) {
@@ -1034,7 +1102,18 @@ static int run_attempt(serce_gen *g, const line_spec *sp, int steer, int record,
         }
         if (metered && c->durak_open && c->in_word && ENDS_WORD(g->cls[t]))
             c->durak_p = pi.p_end < c->durak_p ? pi.p_end : c->durak_p;
-        if (record && c->ntok > 0 && !c->in_word && tok_is_letter(g, t)) ck_save(g, &g->ck_word);
+        if (!c->in_word && tok_is_letter(g, t)) c->wmin = 1.0f;
+        if (pi.p_tok < c->wmin) c->wmin = pi.p_tok;
+        if (record && c->ntok > 0 && !c->in_word && tok_is_letter(g, t)) {
+            if (g->nwck == WORD_CKPTS) { /* rotate: drop [1], the oldest word start */
+                ckpt old = g->ck_words[1];
+                memmove(&g->ck_words[1], &g->ck_words[2], sizeof(ckpt) * (WORD_CKPTS - 2));
+                g->ck_words[WORD_CKPTS - 1] = old;
+                g->nwck--;
+            }
+            g->ck_words[g->nwck].ntabu = 0;
+            ck_save(g, &g->ck_words[g->nwck++]);
+        }
         if (feed(g, t)) return -1;
         ctr_add(g, t);
         /* a durak count reached at a vowel: that word must end before the next vowel */
@@ -1043,6 +1122,25 @@ static int run_attempt(serce_gen *g, const line_spec *sp, int steer, int record,
             c->seg++;
         }
     }
+}
+
+/* A strong rhyme (what the search prefers; the report counts any rhyme): two or more letters in
+ * common, and if the lines end in the same word (redif), a vowel in common before it (kafiye), so
+ * "sevdim ben / gördüm ben" is weak but "sevdim ben / verdim ben" is strong. */
+static int rhyme_strong(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, int common) {
+    if (common < 2) return 0;
+    uint32_t la[LINE_MAX_TOKS], lb[LINE_MAX_TOKS];
+    size_t ka = serce_rhyme_letters(a, na, la), kb = serce_rhyme_letters(b, nb, lb);
+    size_t ea = na, eb = nb;
+    while (ea > 0 && !serce_tr_is_letter(a[ea - 1])) ea--;
+    while (eb > 0 && !serce_tr_is_letter(b[eb - 1])) eb--;
+    size_t wa = 0, wb = 0; /* letters in the last word */
+    while (ea > 0 && (serce_tr_is_letter(a[ea - 1]) || a[ea - 1] == '\'' || a[ea - 1] == 0x2019)) wa += serce_tr_is_letter(a[--ea]);
+    while (eb > 0 && (serce_tr_is_letter(b[eb - 1]) || b[eb - 1] == '\'' || b[eb - 1] == 0x2019)) wb += serce_tr_is_letter(b[--eb]);
+    if (wa != wb || (size_t)common < wa) return 1; /* different last words */
+    for (size_t i = wa; i < (size_t)common && i < ka && i < kb; i++)
+        if (serce_tr_is_vowel(la[ka - 1 - i])) return 1;
+    return 0;
 }
 
 static void evaluate(serce_gen *g, const line_spec *sp, attempt *a) {
@@ -1060,13 +1158,14 @@ static void evaluate(serce_gen *g, const line_spec *sp, attempt *a) {
     a->fresh = 1;
     for (size_t i = 0; i < g->nlh; i++)
         if (g->lh[i] == h) a->fresh = 0;
-    a->strong = !sp->anchor || a->common >= 2;
+    a->strong = !sp->anchor || (a->rhyme_ok && rhyme_strong(cps, (size_t)c->ntok, sp->anchor, sp->nanchor, a->common));
+    a->natural = c->wmin >= WORD_P_MIN;
     a->lp = c->lp_n ? c->lp_sum / (float)c->lp_n : 0.0f;
 }
 
 /* meets every rule (the search stops after SEARCH_KEEP of these) */
 static int qualifies(const attempt *a) {
-    return a->complete && a->words_ok && a->rhyme_ok && a->fresh && a->strong;
+    return a->complete && a->words_ok && a->rhyme_ok && a->fresh && a->strong && a->natural;
 }
 
 static int better(const attempt *a, const attempt *b) {
@@ -1075,6 +1174,7 @@ static int better(const attempt *a, const attempt *b) {
     if (a->rhyme_ok != b->rhyme_ok) return a->rhyme_ok > b->rhyme_ok;
     if (a->fresh != b->fresh) return a->fresh > b->fresh;
     if (a->strong != b->strong) return a->strong > b->strong;
+    if (a->natural != b->natural) return a->natural > b->natural;
     return a->lp > b->lp;
 }
 
@@ -1092,32 +1192,56 @@ static int keep_best(serce_gen *g, const attempt *a) {
  * start of its last word, until SEARCH_KEEP candidates meet every rule or the attempt budget is spent;
  * the best (rules first, then the model's mean log-likelihood) is kept: state, tokens, history.
  * Returns SERCE_OK; *out describes the kept line. */
-static int search_line(serce_gen *g, const line_spec *sp, attempt *out) {
+static int search_line(serce_gen *g, const line_spec *sp0, attempt *out) {
     int budget = g->o.attempts, a = 0, found = 0, last_is_best = 0;
+    line_spec sp = *sp0;
+    sp.tau = g->o.word_end_min;
     g->have_best = 0;
     ck_save(g, &g->ck_line);
-    while (a < budget && found < SEARCH_KEEP) {
-        for (int e = 0; e < ENDING_TRIES && a < budget && found < SEARCH_KEEP; e++) {
+    g->ck_words[0].ntabu = 0;
+    /* the budget, extended up to EXTEND_BUDGET times while no candidate has even completed */
+#define SEARCH_GOES_ON (found < SEARCH_KEEP && (a < budget || (a < EXTEND_BUDGET * budget && !(g->have_best && g->best.complete))))
+    while (SEARCH_GOES_ON) {
+        for (int e = 0; e < ENDING_TRIES && SEARCH_GOES_ON; e++) {
             /* rhyme steering (the last vowel and the consonants after it forced to the anchor's) on
              * two candidates in three; the others let the model find its own rhyme */
-            int steer = sp->anchor && sp->can_steer && sp->target > 0 && (a % 3 != 0);
+            int steer = sp.anchor && sp.can_steer && sp.target > 0 && (a % 3 != 0);
+            ckpt *from;
             if (e == 0) {
                 ck_restore(g, &g->ck_line);
-                ck_save(g, &g->ck_word); /* a line of one word takes new endings from its start */
+                ck_save(g, &g->ck_words[0]); /* keeps its tabu: the line start is the same every round */
+                g->nwck = 1;
+                from = &g->ck_words[0];
             } else {
-                ck_restore(g, &g->ck_word);
+                /* endings 1-2 restart at the last word, 3-4 at the one before, ... */
+                int back = (e + 1) / 2, at = g->nwck - back;
+                from = &g->ck_words[at > 0 ? at : 0];
+                ck_restore(g, from);
             }
             attempt r;
-            int ok = run_attempt(g, sp, steer, e == 0, &r);
+            int ok = run_attempt(g, &sp, steer, e == 0, from, &r);
             if (ok < 0) return SERCE_ERR_NOMEM;
             a++;
             g->st.attempts++;
-            if (ok) evaluate(g, sp, &r);
+            if (ok) evaluate(g, &sp, &r);
             else memset(&r, 0, sizeof r);
             last_is_best = keep_best(g, &r);
             found += qualifies(&r);
-            if (e == 0 && !ok) break; /* a dead whole line: start a new one */
         }
+    }
+    /* nothing complete (every candidate met a dead end): rescue with the word-end rule relaxed, which
+     * always completes; the report then says the line missed its rule */
+    for (int i = 0; i < 4 && !(g->have_best && g->best.complete); i++) {
+        line_spec rs = sp;
+        rs.tau = 0.0f;
+        ck_restore(g, &g->ck_line);
+        attempt r;
+        int ok = run_attempt(g, &rs, 0, 0, NULL, &r);
+        if (ok < 0) return SERCE_ERR_NOMEM;
+        g->st.attempts++;
+        if (ok) evaluate(g, &sp, &r);
+        else memset(&r, 0, sizeof r);
+        last_is_best = keep_best(g, &r);
     }
     if (!last_is_best) {
         /* return to the best candidate: its end state, its tokens, and the history rebuilt */

@@ -40,9 +40,10 @@ typedef struct {
                                6th syllable: a word ends there), "11'li". Title lines are free. */
     char rhyme[32];         /* rhyme scheme over each stanza: "AABB", "ABAB", "AAXA" (X = free) */
     int attempts;           /* search budget: candidate lines tried per line, 1..10000; default 40 */
-    float word_end_min;     /* a metered line ends (and a durak falls) only where the model gives the end of the
-                               word at least this probability (read at temperature 1), else the candidate is
-                               rejected; 0..1, default 0.2 */
+    float word_end_min;     /* where a word must end (the end of a metered line, a durak), it ends only where
+                               the model gives the end of the word at least this probability (at temperature
+                               1); otherwise the word goes on with consonants or the candidate line is
+                               abandoned. 0..1, default 0.2 */
 
     /* ---- repetition (in each song; off by default) ---- */
     float repetition_penalty; /* >= 1; 1 = off. A character that would continue a repeat of earlier text of
@@ -52,9 +53,10 @@ typedef struct {
     int no_repeat_ngram;      /* 0 = off; N >= 2: never write a character N-gram (case-folded) twice in a song */
 
     /* ---- originality ---- */
-    int avoid_copying;        /* 1: refuse a character that would complete an n-gram of the originality index
-                                 (a verbatim copy of n characters of the training lyrics) unless nothing
-                                 else is allowed; default 0 */
+    int avoid_copying;        /* 1: when the song's last n characters are an n-gram of the originality index (a
+                                 verbatim copy from the training lyrics in progress), refuse a character that
+                                 would extend it into a copied span (lyric.h), unless nothing else is allowed;
+                                 default 0 */
     const serce_originality *originality; /* index for avoid_copying (not owned, must outlive the session);
                                  NULL = load the model's serce.originality metadata */
 } serce_gen_opts;
@@ -91,7 +93,9 @@ void serce_gen_free(serce_gen *g);
 int serce_gen_start(serce_gen *g, const char *prime, size_t n, serce_error *err);
 /* Generate up to max_chars more characters, appending UTF-8 to out. *done = 1 when the length or
  * song limit is reached. Rendering: the title line is followed by an empty line; songs are
- * separated by an empty line. */
+ * separated by an empty line; in song mode with a form, stanzas too (the model itself reads a single
+ * '\n' there, as in training). In song mode a call may first search a whole line and then hand out
+ * its characters one by one; the model state (serce_gen_infer) is then ahead of the text handed out. */
 int serce_gen_step(serce_gen *g, int max_chars, serce_buf *out, int *done, serce_error *err);
 long serce_gen_chars(const serce_gen *g);   /* characters generated so far (prime excluded) */
 const serce_infer *serce_gen_infer(const serce_gen *g);

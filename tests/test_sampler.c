@@ -11,6 +11,17 @@
 
 #define V 6
 
+/* options compared through their JSON (every field; padding bytes do not matter) */
+static int same_opts(const serce_gen_opts *a, const serce_gen_opts *b) {
+    serce_buf x = {0}, y = {0};
+    serce_gen_opts_to_json(a, &x);
+    serce_gen_opts_to_json(b, &y);
+    int same = x.len == y.len && !memcmp(x.data, y.data, x.len) && a->originality == b->originality;
+    serce_buf_free(&x);
+    serce_buf_free(&y);
+    return same;
+}
+
 static void freqs(const float *z, int k, float p, float temp, const unsigned char *ban, double *f, int n) {
     uint64_t rng = serce_rng_seed(42);
     void *scr = malloc(serce_sample_scratch_bytes(V));
@@ -83,6 +94,53 @@ int main(void) {
     serce_gen_opts_default(&o);
     o.songs = 0, o.length = 0;
     CHECK(serce_gen_opts_check(&o, &err) == SERCE_ERR_ARG, "no stop condition refused");
+
+    /* the new options default to off, and are checked */
+    serce_gen_opts_default(&o);
+    CHECK(!o.form[0] && !o.syllables[0] && !o.rhyme[0] && o.repetition_penalty == 1.0f && o.no_repeat_ngram == 0 &&
+              !o.avoid_copying && o.originality == NULL && o.lines_per_stanza == 4 && o.attempts > 0,
+          "song mode and the character controls are off by default");
+    o.lines_per_stanza = 0;
+    CHECK(serce_gen_opts_check(&o, &err) == SERCE_ERR_ARG && strstr(err.msg, "lines per stanza"), "0 lines refused");
+    serce_gen_opts_default(&o);
+    o.attempts = 0;
+    CHECK(serce_gen_opts_check(&o, &err) == SERCE_ERR_ARG && strstr(err.msg, "attempts"), "0 attempts refused");
+    serce_gen_opts_default(&o);
+    strcpy(o.form, "V Z");
+    CHECK(serce_gen_opts_check(&o, &err) == SERCE_ERR_ARG && strstr(err.msg, "form"), "a bad form refused: %s", err.msg);
+    serce_gen_opts_default(&o);
+    memset(o.rhyme, 'A', sizeof o.rhyme);
+    CHECK(serce_gen_opts_check(&o, &err) == SERCE_ERR_ARG, "an unterminated string refused");
+    serce_gen_opts_default(&o);
+    o.no_repeat_ngram = 1;
+    CHECK(serce_gen_opts_check(&o, &err) == SERCE_ERR_ARG && strstr(err.msg, "no-repeat-ngram"), "no-repeat-ngram 1 refused");
+    {
+        serce_gen_opts o1, o2;
+        serce_buf j = {0};
+        serce_gen_opts_default(&o1);
+        o1.seed = 12345678901234567ULL, o1.temperature = 0.65f, o1.top_p = 0.9f;
+        strcpy(o1.syllables, "4+4+3"), strcpy(o1.rhyme, "AAXA"), strcpy(o1.form, "V C V C C");
+        serce_gen_opts_to_json(&o1, &j);
+        serce_gen_opts_default(&o2);
+        CHECK(serce_gen_opts_from_json(&o2, (const char *)j.data, &err) == SERCE_OK && same_opts(&o1, &o2),
+              "settings JSON round trip: %s", (const char *)j.data);
+        serce_buf_free(&j);
+    }
+
+    /* the core's own log (used for merged logits and the repetition penalty): accurate and libm-free */
+    double worst = 0;
+    float x = 1e-30f;
+    for (int i = 0; i < 440; i++, x *= 1.37f) { /* 1e-30 .. 1e30 */
+        double d = fabs((double)serce_logf(x) - log((double)x));
+        if (d > worst) worst = d;
+    }
+    for (int i = 0; i < 1500; i++) { /* 0.5 .. 2, where the mantissa is reduced */
+        float y = 0.5f + 0.001f * (float)i;
+        double d = fabs((double)serce_logf(y) - log((double)y));
+        if (d > worst) worst = d;
+    }
+    CHECK(worst < 2e-5, "serce_logf absolute error %.3g", worst);
+    CHECK(serce_logf(1.0f) == 0.0f, "log 1 = 0 exactly");
 
     /* PCG32 reference values (O'Neill's pcg32 with this seeding are stable across platforms) */
     uint64_t rr = serce_rng_seed(0);

@@ -303,7 +303,7 @@ int cmd_train(int argc, char **argv) {
     a.embed = 64, a.hidden = 256, a.layers = 2, a.min_count = 2;
     a.val_fraction = 0.1, a.patience = 8, a.format = "auto";
     a.o.threads = serce_parallel_cpus() > 16 ? 16 : serce_parallel_cpus();
-    int lower_flag = 0;
+    int lower_flag = 0, strip_artist = 0;
     opt_def d[] = {
         {"--output", "-o", OPT_STR, &a.out, "MODEL", "where the best model is written (safetensors); required", 0},
         {"--embed", NULL, OPT_INT, &a.embed, "E", "embedding size (default 64)", 0},
@@ -328,6 +328,7 @@ int cmd_train(int argc, char **argv) {
         {"--min-count", NULL, OPT_INT, &a.min_count, "N", "characters seen fewer than N times become <unk> (default 2)", 0},
         {"--lowercase", NULL, OPT_FLAG, &lower_flag, NULL, "fold case with Turkish rules (I->ı, İ->i) before training", 0},
         {"--format", NULL, OPT_STR, &a.format, "F", "corpus format: auto (default), songs, csv, plain", 0},
+        {"--strip-artist", NULL, OPT_FLAG, &strip_artist, NULL, "titles 'Artist - Title' become 'Title' (for multi-artist corpora)", 0},
         {"--init", NULL, OPT_STR, &a.init, "MODEL", "start from this model's weights (e.g. pre-trained on other artists); new characters are added", 0},
         {"--resume", NULL, OPT_STR, &a.resume, "CKPT", "continue an interrupted run exactly from its checkpoint", 0},
         {"--checkpoint", NULL, OPT_STR, &a.ckpt, "CKPT", "checkpoint file (default MODEL.ckpt)", 0},
@@ -467,6 +468,19 @@ int cmd_train(int argc, char **argv) {
     }
 
     if (cli_load_corpus(pos[0], format, a.lowercase, &corpus)) goto out;
+    if (strip_artist) { /* "Artist - Title" -> "Title": a pre-training corpus should not teach artist names */
+        for (size_t i = 0; i < corpus.nsongs; i++) {
+            serce_song *sg = &corpus.songs[i];
+            for (size_t j = 0; j + 3 <= sg->title_len; j++)
+                if (sg->title[j] == ' ' && sg->title[j + 1] == '-' && sg->title[j + 2] == ' ') {
+                    size_t cut = j + 3;
+                    memmove(sg->title, sg->title + cut, (sg->title_len - cut) * sizeof(uint32_t));
+                    corpus.nchars -= cut;
+                    sg->title_len -= cut;
+                    break;
+                }
+        }
+    }
     if (corpus.nsongs < 2 && a.val_fraction > 0) {
         rc = serce_fail(&e, SERCE_ERR_CORPUS, "%s has %zu song; validation needs at least 2 (or use --val-fraction 0)",
                         pos[0], corpus.nsongs);
