@@ -8,3 +8,4 @@ export NODE_PATH=/usr/share/nodejs
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 ctest --test-dir build --output-on-failure "$@"
+scripts/hardening.sh   # fuzzing, sanitizers, static analysis, -Werror builds (scripts/hardening.sh has the details)

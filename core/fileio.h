@@ -9,6 +9,7 @@
 /* Read path into *data (serce_malloc'ed, NUL-terminated for convenience), at most max bytes. */
 int serce_read_file(const char *path, size_t max, uint8_t **data, size_t *n, serce_error *err);
 /* Write data to path atomically: path.tmp-PID, fsync, rename over path. On failure the old file at
- * path is untouched and the temp file removed. */
+ * path is untouched and the temp file removed. Temp files of path left by writers that were killed
+ * (path.tmp-PID of a PID no longer running) are removed first. */
 int serce_write_file_atomic(const char *path, const void *data, size_t n, serce_error *err);
 #endif

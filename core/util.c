@@ -33,13 +33,25 @@ const char *serce_strerror(int code) {
     return serce_errstr[code];
 }
 
+/* A message cut by vsnprintf may end in half a UTF-8 character (a long path, a quoted Turkish word):
+ * drop the partial character so the message stays valid UTF-8 for terminals and the page. */
+static void utf8_trim_cut(char *s, size_t n) {
+    size_t i = n;
+    while (i > 0 && ((unsigned char)s[i - 1] & 0xC0) == 0x80) i--;
+    if (i == 0) return;
+    unsigned char lead = (unsigned char)s[i - 1];
+    size_t need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (n - (i - 1) < need) s[i - 1] = 0;
+}
+
 int (serce_fail)(serce_error *err, int code, const char *fmt, ...) { /* (name): not the analyzer macro of serce.h */
     if (err) {
         err->code = code;
         va_list ap;
         va_start(ap, fmt);
-        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        int k = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         va_end(ap);
+        if (k >= (int)sizeof err->msg) utf8_trim_cut(err->msg, sizeof err->msg - 1);
     }
     return code;
 }

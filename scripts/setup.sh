@@ -3,7 +3,7 @@
 # then the npm dev dependencies used by the browser tests. Uses sudo when not run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(build-essential cmake pkg-config libopenblas-dev python3 python3-numpy python3-torch emscripten nodejs npm chromium)
+pkgs=(build-essential cmake pkg-config libopenblas-dev python3 python3-numpy python3-torch emscripten nodejs npm chromium clang libclang-rt-14-dev clang-tidy cppcheck)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,10 +1,11 @@
 /* test_alloc.c — allocation failure injection through the paths tests/test_model.c's loop does not
  * reach: the validation split, serce_evaluate and serce_evaluate_raw, a sharded trainer, checkpoint
  * save with a caller record and restore into a fresh trainer (then one more step), a model saved with
- * extra metadata and loaded back, and serce_read_file. For k = 1, 2, ... the k-th allocation fails;
- * every failure must come back as SERCE_ERR_NOMEM with a message, never a crash (ASan and the fuzz
- * build check that nothing leaks), until a run with no failure completes; that run must give the same
- * numbers as a run without injection. */
+ * extra metadata and loaded back, and the file helpers. A clean run counts its allocations; then each
+ * one in turn is made to fail: the run must end with SERCE_ERR_NOMEM and a message, never a crash (the
+ * ASan build checks that nothing leaks), or, where a failure is tolerated by design (a shrinking
+ * realloc), finish with the same numbers as the clean run.
+ * Also: serce_fail cuts an over-long message at a character boundary (valid UTF-8). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "check.h"
 #include "fileio.h"
 #include "model.h"
+#include "text.h"
 #include "train.h"
 
 /* songs written for this test */
@@ -177,6 +179,19 @@ int main(void) {
     for (int st = 1; st <= 8; st++) all &= stages_hit[st];
     CHECK(all, "failures were injected in every stage");
     printf("test_alloc: %ld allocation points, %ld failed the run cleanly\n", total, failed);
+
+    /* a message longer than serce_error holds is cut at a character boundary (valid UTF-8) */
+    for (int pad = 0; pad < 4; pad++) {
+        char lng[700];
+        size_t n = 0;
+        while (n < (size_t)pad) lng[n++] = 'a';
+        while (n + 3 < sizeof lng) lng[n++] = (char)0xC3, lng[n++] = (char)0xA7; /* ç */
+        lng[n] = 0;
+        serce_error le;
+        serce_fail(&le, SERCE_ERR_ARG, "%s", lng);
+        CHECK(strlen(le.msg) > 300 && serce_utf8_validate(le.msg, strlen(le.msg), "msg", NULL) == SERCE_OK,
+              "a cut message is valid UTF-8 (pad %d, %zu bytes)", pad, strlen(le.msg));
+    }
     unlink(tmp_path);
     return check_report("test_alloc");
 }

@@ -173,6 +173,7 @@ int cmd_sample(int argc, char **argv) {
         }
     }
     if (!rc && out.len && out.data[out.len - 1] != '\n') fputc('\n', stdout);
+    fflush(stdout); /* the lyrics before the report on stderr, also when both go to one terminal or file */
     if (!rc && !quiet && song_mode) {
         serce_gen_stats st;
         serce_gen_get_stats(g, &st);

@@ -16,6 +16,7 @@
 #include "model.h"
 #include "safetensors.h"
 #include "text.h"
+#include "train.h"
 
 static const char *root;
 static int nfiles = 0;
@@ -122,6 +123,29 @@ static void models(void) {
             put("safetensors", "checkpoint-l1.safetensors", c.data, c.len);
         }
         serce_buf_free(&c);
+    }
+    /* a real checkpoint of two training steps (fuzz_model restores it into a trainer) */
+    {
+        serce_corpus c;
+        serce_songs songs;
+        serce_trainer *t = NULL;
+        serce_buf ck = {0};
+        static const char text[] = "# Ay\nay su\nsu ay\n\n# Su\nay ay su\n";
+        serce_train_opts o;
+        serce_train_opts_default(&o);
+        o.batch = 2, o.seq_len = 4, o.shards = 1, o.threads = 1, o.seed = 3;
+        if (serce_corpus_parse(text, sizeof text - 1, "seed", SERCE_CORPUS_AUTO, 0, &c, &e) == SERCE_OK) {
+            if (serce_songs_encode(&m->vocab, &c, NULL, 0, &songs, &e) == SERCE_OK) {
+                if (serce_trainer_new(m, serce_kernels_ref(), &o, &songs, &t, &e) == SERCE_OK &&
+                    serce_trainer_step(t, 1e-3f, NULL, &e) == SERCE_OK && serce_trainer_step(t, 1e-3f, NULL, &e) == SERCE_OK &&
+                    serce_trainer_save(t, "{\"opts\":{\"batch\":2},\"command\":\"seed\"}", &ck, &e) == SERCE_OK)
+                    put("model", "trainer-checkpoint.safetensors", ck.data, ck.len);
+                serce_trainer_free(t);
+                serce_songs_free(&songs);
+            }
+            serce_corpus_free(&c);
+        }
+        serce_buf_free(&ck);
     }
     /* model-level corruptions */
     put("model", "truncated-100", b.data, 100);
