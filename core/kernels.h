@@ -34,18 +34,26 @@ typedef void (*serce_matvec_fn)(const float *W, int rows, int kpad, const float 
 typedef void (*serce_matvec_q8_fn)(const signed char *Q, const float *scale, int rows, int kpad, const float *x,
                                    float *y);
 
+/* One LSTM cell update for generation, in place:
+ *   pre = (gx + gh) + b per gate (i, f, g, o blocks of H);  c = (f * c) + (i * g);  h = o * tanh(c)
+ * with the core's own sigmoid/tanh (mathf.h), element for element the same operations in every
+ * variant (the simd128 one does four lanes at a time), so the bits are identical. */
+typedef void (*serce_cell_fn)(int H, const float *gx, const float *gh, const float *b, float *c, float *h);
+
 typedef struct {
     const char *gemm_name;
     serce_gemm_fn gemm;
     const char *matvec_name;
     serce_matvec_fn matvec;
     serce_matvec_q8_fn matvec_q8;
+    serce_cell_fn cell;
 } serce_kernels;
 
 /* The plain C reference kernels (the oracle). */
 void serce_gemm_ref(int transA, int transB, int M, int N, int K, float alpha,
                     const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float *y);
+void serce_cell_ref(int H, const float *gx, const float *gh, const float *b, float *c, float *h);
 void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y);
 
 /* The fastest variants compiled into this build (BLAS gemm if present; SIMD matvec if present). */

@@ -855,16 +855,7 @@ void serce_infer_step(serce_infer *s, int token) {
         }
         memcpy(s->x, h, sizeof(float) * H);
         pmat_mv(s->k, &s->whh[l], s->x, s->gh);
-        const float *b = s->bsum[l];
-        for (int j = 0; j < H; j++) {
-            float pi = (gx[j] + s->gh[j]) + b[j];
-            float pf = (gx[H + j] + s->gh[H + j]) + b[H + j];
-            float pg = (gx[2 * H + j] + s->gh[2 * H + j]) + b[2 * H + j];
-            float po = (gx[3 * H + j] + s->gh[3 * H + j]) + b[3 * H + j];
-            float ig = serce_sigmoidf(pi), fg = serce_sigmoidf(pf), gg = serce_tanhf(pg), og = serce_sigmoidf(po);
-            c[j] = (fg * c[j]) + (ig * gg);
-            h[j] = og * serce_tanhf(c[j]);
-        }
+        s->k->cell(H, gx, s->gh, s->bsum[l], c, h);
     }
     memcpy(s->x, s->state + (size_t)(L - 1) * H, sizeof(float) * H);
     pmat_mv(s->k, &s->head, s->x, s->logits);
