@@ -351,6 +351,8 @@ int cmd_info(int argc, char **argv) {
                     sj_get_num(&pd, 0, "corpus_chars", &pch);
                     printf("pre-trained  on %s (%.0f characters) for %.1f minutes", pc ? pc : "?", pch, ps / 60);
                     if (sj_get_num(&pd, 0, "val_bpc", &pv) == 0) printf(", its held-out %.4f bpc", pv);
+                    const char *pinit = sj_get_str(&pd, 0, "init");
+                    if (pinit) printf(" (that run continued from %s)", pinit);
                     printf("\n");
                     sj_free(&pd);
                 }
