@@ -1,6 +1,9 @@
-// app.js — the page: DOM, settings, permalinks, the model card. No model math here: the worker
-// (worker.js) owns the WebAssembly instance and streams generated text back in chunks.
-// Everything generated or read from a model file is inserted as text (textContent / text nodes).
+// app.js — the page: DOM, settings, permalinks, the model card, the report (metre, rhyme,
+// originality) and co-writing. No model math here, and no lyric rules: the worker (worker.js) owns the
+// WebAssembly instance and the core does sampling, metre, rhyme and originality; it streams generated
+// text back in chunks and answers with counts, spans and suggestions.
+// Everything generated or read from a model file is inserted as text (textContent / text nodes); the
+// originality marks are <mark> elements made with the DOM around existing text nodes.
 'use strict';
 
 (() => {
@@ -67,6 +70,32 @@
       curveTrain: 'eğitim', curveVal: 'doğrulama', curveStep: 'adım', curveBpc: 'bit/kar.',
       privacy: 'Serçe tarayıcınızda çalışır; yazdığınız hiçbir şey bir yere gönderilmez.',
       build: 'Sürüm', offlineReady: 'Çevrimdışı da çalışır.',
+      songForm: 'Şarkı biçimi', form: 'Biçim', formFree: 'serbest', custom: 'özel…', none: 'yok',
+      formCustom: 'Özel biçim', formPlaceholder: 'ör. K4 N2 K4 N2 B2 N2',
+      formHint: 'K = kıta, N = nakarat (her dönüşünde aynen tekrarlanır), B = köprü. Serbest: şarkının düzenini model kurar.',
+      lines: 'Kıta başına satır',
+      syllables: 'Hece ölçüsü', syl7: '7 hece', syl8: '8 hece', syl11: '11 hece (6+5)', syl14: '14 hece (7+7)',
+      syllablesCustom: 'Özel hece ölçüsü', syllablesPlaceholder: 'ör. 8 · 7,7,7,5 · 4+4+3',
+      syllablesHint: 'Her satırın hece sayısı. “6+5”: altıncı heceden sonra durak (orada kelime biter); “7,7,7,5”: satır satır.',
+      rhyme: 'Kafiye düzeni', rhymeCustom: 'Özel kafiye düzeni', rhymePlaceholder: 'ör. ABAB (X = serbest satır)',
+      rhymeHint: 'Her kıtada aynı harfli satırlar kafiyeli olur; X serbest satırdır.',
+      repetition: 'Tekrarları azalt', repetitionHint: 'Uzun tekrarları bastırır; kelimeler ve kısa sözler serbest kalır.',
+      avoidCopying: 'Eğitimdeki şarkılardan kopyalama',
+      avoidHint: 'Eğitim şarkılarındaki bir dizeyi aynen sürdürecek harfleri geri çevirir.',
+      avoidNoIndex: 'Bu modelde özgünlük dizini yok: kopya önleme ve özgünlük ölçümü kullanılamıyor.',
+      penalty: 'Tekrar cezası', penaltyHint: '“Tekrarları azalt” açıkken ne kadar bastırılacağı (1 = hiç; 1.2 önerilir).',
+      errPenalty: 'Tekrar cezası 1 ile 100 arasında olmalı.', errLines: 'Kıta başına satır 1 ile 32 arasında bir tam sayı olmalı.',
+      errTooLong: '“{name}” çok uzun.',
+      reportRhyme: '{met}/{n} kafiye tuttu', reportMetreN: '{met}/{n} satır {s} hece', reportMetreP: '{met}/{n} satır {s} ölçüsünde',
+      reportSearch: '{n} aday satır denendi', reportBans: 'kopya önleme {n} harfi geri çevirdi',
+      novelty: '%{p} yeni', noveltyMarks: 'İşaretli yerler eğitimdeki şarkılarda aynen geçiyor.',
+      noveltyClean: 'Eğitimdeki şarkılarla {n} harflik ortak bir parçası yok.', markTitle: 'Eğitimdeki şarkılarda aynen geçiyor',
+      noIndex: 'Bu modelde özgünlük dizini yok; sözlerin ne kadar yeni olduğu ölçülemedi.',
+      cowrite: 'Birlikte yaz', cowriteLabel: 'Şarkı sözü (düzenlenebilir)', cowritePlaceholder: 'Buraya yazın…',
+      continue: 'İmleçten devam et', until: 'Ne kadar:', untilLine: 'bir satır', untilSong: 'şarkının sonuna dek',
+      cowriteHint: 'Yazın, düzeltin, imleci istediğiniz yere koyun: Serçe oradan sürdürür. Ctrl+Enter: devam et · Esc: durdur.',
+      nextChars: 'Sıradaki harf', nextWords: 'Sıradaki kelime', sugEnd: 'şarkı biter', sugTitleEnd: 'başlık biter',
+      sugInsert: '“{s}” ekle ({p})', sugError: 'Öneri yok: {msg}', edited: 'Sözler elle değişti; bağlantı ve komut son üretilen sözleri vermez.',
     },
     en: {
       skip: 'Skip to the lyrics',
@@ -125,6 +154,32 @@
       curveTrain: 'training', curveVal: 'validation', curveStep: 'step', curveBpc: 'bits/char',
       privacy: 'Serçe runs in your browser; nothing you type is sent anywhere.',
       build: 'Build', offlineReady: 'Works offline too.',
+      songForm: 'Song form', form: 'Form', formFree: 'free', custom: 'custom…', none: 'none',
+      formCustom: 'Custom form', formPlaceholder: 'e.g. K4 N2 K4 N2 B2 N2',
+      formHint: 'K = verse (kıta), N = chorus (nakarat, repeated word for word), B = bridge. Free: the model lays the song out.',
+      lines: 'Lines per stanza',
+      syllables: 'Syllables per line (hece)', syl7: '7 syllables', syl8: '8 syllables', syl11: '11 syllables (6+5)', syl14: '14 syllables (7+7)',
+      syllablesCustom: 'Custom syllable pattern', syllablesPlaceholder: 'e.g. 8 · 7,7,7,5 · 4+4+3',
+      syllablesHint: 'Syllables in each line. “6+5”: a pause (durak) after the sixth syllable, where a word ends; “7,7,7,5”: line by line.',
+      rhyme: 'Rhyme scheme', rhymeCustom: 'Custom rhyme scheme', rhymePlaceholder: 'e.g. ABAB (X = free line)',
+      rhymeHint: 'In each stanza, lines with the same letter rhyme; X is a free line.',
+      repetition: 'Fewer repeats', repetitionHint: 'Damps long repeats; words and short phrases stay free.',
+      avoidCopying: 'Do not copy the training songs',
+      avoidHint: 'Refuses letters that would continue a line of the training songs word for word.',
+      avoidNoIndex: 'This model has no originality index: copy avoidance and the originality meter are not available.',
+      penalty: 'Repetition penalty', penaltyHint: 'How strongly “Fewer repeats” damps (1 = not at all; 1.2 suggested).',
+      errPenalty: 'The repetition penalty must be from 1 to 100.', errLines: 'Lines per stanza must be a whole number from 1 to 32.',
+      errTooLong: '“{name}” is too long.',
+      reportRhyme: '{met}/{n} rhymes met', reportMetreN: '{met}/{n} lines of {s} syllables', reportMetreP: '{met}/{n} lines in {s} metre',
+      reportSearch: '{n} candidate lines tried', reportBans: 'letters refused by copy avoidance: {n}',
+      novelty: '{p}% new', noveltyMarks: 'The marked parts occur word for word in the training songs.',
+      noveltyClean: 'No stretch of {n} letters in common with the training songs.', markTitle: 'Occurs word for word in the training songs',
+      noIndex: 'This model has no originality index, so how new the lyrics are could not be measured.',
+      cowrite: 'Write together', cowriteLabel: 'Lyrics (editable)', cowritePlaceholder: 'Write here…',
+      continue: 'Continue from the cursor', until: 'How much:', untilLine: 'one line', untilSong: 'to the end of the song',
+      cowriteHint: 'Type, edit, put the cursor anywhere: Serçe goes on from there. Ctrl+Enter: continue · Esc: stop.',
+      nextChars: 'Next letter', nextWords: 'Next word', sugEnd: 'song ends', sugTitleEnd: 'title ends',
+      sugInsert: 'insert “{s}” ({p})', sugError: 'No suggestions: {msg}', edited: 'The lyrics were edited; the link and the command give the last generated lyrics.',
     },
   };
 
@@ -134,7 +189,10 @@
     'auto-seed', 'advanced', 'top-k', 'top-p', 'generate', 'stop', 'model-select', 'model-file', 'error', 'lyrics',
     'copy-text', 'copy-link', 'copied', 'share', 'permalink', 'permalink-note', 'cli', 'load-progress', 'load-text',
     'model-name', 'model-size', 'speed', 'flavour', 'kernel', 'card-summary', 'card-facts', 'curve-figure', 'curve',
-    'offline', 'drop-overlay', 'sheet']) el[id] = $(id);
+    'offline', 'drop-overlay', 'sheet', 'form-preset', 'form-custom', 'lines', 'syllables-preset', 'syllables-custom',
+    'rhyme-preset', 'rhyme-custom', 'repetition', 'penalty', 'avoid-copying', 'avoid-hint', 'cowrite-toggle', 'cowrite',
+    'cowrite-panel', 'continue', 'until', 'suggest', 'suggest-chars', 'suggest-words', 'suggest-note', 'report', 'report-craft',
+    'report-orig']) el[id] = $(id);
 
   let lang = 'tr';
   try {
@@ -178,6 +236,12 @@
     auto: null,            // settings from a permalink, generated once the model is ready
     dynamic: [],           // [fn] re-run on language change
     status: null,          // [key, vars] of the load/generation status line
+    avoidTouched: false,   // the user (or a permalink) chose "avoid copying"; a new model does not reset it
+    report: null,          // {params, stats, orig} of the lyrics on screen
+    origSeq: 0,
+    cowrite: false,        // co-writing: the lyrics are an editable textarea
+    edited: false,         // the text on screen is no longer what lastParams generate
+    sugSeq: 0, sugBusy: false, sugWant: null,
   };
 
   // ---------------------------------------------------------------- language
@@ -195,6 +259,10 @@
     renderModelFacts();
     renderCard();
     renderShare();
+    renderReport();
+    renderAvoid();
+    if (S.sugItems) renderSuggestions();
+    for (const m of el.lyrics.querySelectorAll('mark')) m.title = t('markTitle');
     if (S.offlineReady) el.offline.textContent = t('offlineReady');
   }
   el.lang.addEventListener('click', () => {
@@ -281,8 +349,11 @@
         break;
       case 'chunk': onChunk(m); break;
       case 'done': onDone(m); break;
+      case 'originality': onOriginality(m); break;
+      case 'suggest': onSuggest(m); break;
       case 'genError':
         if (!S.gen || m.id !== S.gen.id) break;
+        if (S.gen.cowrite) el.cowrite.readOnly = false;
         S.gen = null;
         showError(t('errGen', { msg: m.message }));
         setStatus('ready');
@@ -368,6 +439,12 @@
     syncModelSelect();
     renderModelFacts();
     renderCard();
+    if (!S.avoidTouched) el['avoid-copying'].checked = hasIndex();
+    renderAvoid();
+    if (S.cowrite) {
+      S.sugPrime = null; // suggestions of the new model
+      requestSuggestions();
+    }
     updateButtons();
     el.kernel.textContent = `(${m.info.kernels.matvec})`;
     if (S.auto) {
@@ -464,6 +541,41 @@
   });
 
   const isInt = (s) => /^\d+$/.test(String(s).trim());
+  const utf8Len = (s) => new TextEncoder().encode(s).length;
+
+  // the song-shape selects: a preset value, or "custom" with a text field
+  const PRESETS = [['form', 127], ['syllables', 127], ['rhyme', 31]];
+  function presetValue(name) {
+    const sel = el[`${name}-preset`];
+    return sel.value === 'custom' ? el[`${name}-custom`].value.trim() : sel.value;
+  }
+  function setPreset(name, value) {
+    const sel = el[`${name}-preset`], custom = el[`${name}-custom`];
+    const known = [...sel.options].some((o) => o.value === value && o.value !== 'custom');
+    sel.value = known ? value : 'custom';
+    custom.value = known ? '' : value;
+    syncPreset(name);
+  }
+  function syncPreset(name) {
+    el[`${name}-custom`].hidden = el[`${name}-preset`].value !== 'custom';
+    if (name === 'form') el.lines.disabled = el['form-preset'].value === '';
+  }
+  for (const [name] of PRESETS) {
+    el[`${name}-preset`].addEventListener('change', () => {
+      syncPreset(name);
+      if (el[`${name}-preset`].value === 'custom') el[`${name}-custom`].focus();
+    });
+  }
+  el['avoid-copying'].addEventListener('change', () => { S.avoidTouched = true; });
+
+  const hasIndex = () => !!(S.model && S.model.info && S.model.info.originality);
+  function renderAvoid() {
+    const box = el['avoid-copying'];
+    const none = !!S.model && !hasIndex();
+    box.disabled = none;
+    if (none) box.checked = false;
+    el['avoid-hint'].textContent = t(none ? 'avoidNoIndex' : 'avoidHint');
+  }
 
   // settings from the controls; null (and an error shown) if one is out of range
   function readControls() {
@@ -478,6 +590,16 @@
     if (!isInt(topK)) return (el.advanced.open = true), showError(t('errTopK')), el['top-k'].focus(), null;
     const topP = Number(el['top-p'].value);
     if (!(topP > 0 && topP <= 1)) return (el.advanced.open = true), showError(t('errTopP')), el['top-p'].focus(), null;
+    const linesS = el.lines.value.trim();
+    if (!isInt(linesS) || Number(linesS) < 1 || Number(linesS) > 32) return showError(t('errLines')), el.lines.focus(), null;
+    const pen = Number(el.penalty.value);
+    if (el.repetition.checked && !(pen >= 1 && pen <= 100))
+      return (el.advanced.open = true), showError(t('errPenalty')), el.penalty.focus(), null;
+    const shape = {};
+    for (const [name, cap] of PRESETS) {
+      shape[name] = presetValue(name);
+      if (utf8Len(shape[name]) > cap) return showError(t('errTooLong', { name: t(name) })), el[`${name}-custom`].focus(), null;
+    }
     return {
       model: S.model.file,
       own: S.model.own,
@@ -488,6 +610,12 @@
       top_p: topP,
       unit,
       amount: Number(amountS),
+      form: shape.form,
+      lines_per_stanza: Number(linesS),
+      syllables: shape.syllables,
+      rhyme: shape.rhyme,
+      repetition_penalty: el.repetition.checked ? pen : 1,
+      avoid_copying: el['avoid-copying'].checked && !el['avoid-copying'].disabled,
     };
   }
 
@@ -501,14 +629,36 @@
     el.unit.value = p.unit;
     el.amount.max = p.unit === 'songs' ? '20' : '20000';
     el.amount.value = String(p.amount);
-    if (p.top_k !== 0 || p.top_p !== 0.95) el.advanced.open = true;
+    setPreset('form', p.form);
+    el.lines.value = String(p.lines_per_stanza);
+    setPreset('syllables', p.syllables);
+    setPreset('rhyme', p.rhyme);
+    el.repetition.checked = p.repetition_penalty > 1;
+    if (p.repetition_penalty > 1) el.penalty.value = String(p.repetition_penalty);
+    el['avoid-copying'].checked = p.avoid_copying;
+    if (p.top_k !== 0 || p.top_p !== 0.95 || (p.repetition_penalty > 1 && p.repetition_penalty !== 1.2)) el.advanced.open = true;
   }
 
-  // settings from the address (a permalink): {params} or {error: name}; null when there are none
+  // The core's settings (serce_gen_opts_from_json) for p: what the worker starts, and what
+  // `serce sample` is given by the command the page shows.
+  function settingsOf(p) {
+    return {
+      seed: p.seed, temperature: p.temperature, top_k: p.top_k, top_p: p.top_p,
+      length: p.unit === 'length' ? p.amount : 0, songs: p.unit === 'songs' ? p.amount : 0,
+      form: p.form, lines_per_stanza: p.lines_per_stanza, syllables: p.syllables, rhyme: p.rhyme,
+      repetition_penalty: p.repetition_penalty, avoid_copying: p.avoid_copying,
+    };
+  }
+
+  // Settings from the address (a permalink): {params} or {error: name}; null when there are none.
+  // A setting the link does not name is off (repetition_penalty 1, no form, ...), whatever the page's
+  // defaults are, so links made before these settings existed still give the same lyrics.
+  const LINK_KEYS = ['prime', 'seed', 'temperature', 'top_k', 'top_p', 'length', 'songs', 'form', 'lines_per_stanza',
+    'syllables', 'rhyme', 'repetition_penalty', 'avoid_copying'];
   function readPermalink() {
-    const keys = ['prime', 'seed', 'temperature', 'top_k', 'top_p', 'length', 'songs'];
-    if (!keys.some((k) => params.has(k))) return null;
-    const p = { prime: params.get('prime') || '', seed: 1, temperature: 0.8, top_k: 0, top_p: 0.95, unit: 'songs', amount: 1 };
+    if (!LINK_KEYS.some((k) => params.has(k))) return null;
+    const p = { prime: params.get('prime') || '', seed: 1, temperature: 0.8, top_k: 0, top_p: 0.95, unit: 'songs', amount: 1,
+      form: '', lines_per_stanza: 4, syllables: '', rhyme: '', repetition_penalty: 1, avoid_copying: false };
     const num = (k, ok) => {
       if (!params.has(k)) return true;
       const s = params.get(k).trim();
@@ -521,6 +671,19 @@
     if (!num('temperature', (v) => v >= 0 && v <= 10)) return { error: 'temperature' };
     if (!num('top_k', (v, s) => isInt(s))) return { error: 'top_k' };
     if (!num('top_p', (v) => v > 0 && v <= 1)) return { error: 'top_p' };
+    if (!num('lines_per_stanza', (v, s) => isInt(s) && v >= 1 && v <= 32)) return { error: 'lines_per_stanza' };
+    if (!num('repetition_penalty', (v) => v >= 1 && v <= 100)) return { error: 'repetition_penalty' };
+    for (const [name, cap] of PRESETS) {
+      if (!params.has(name)) continue;
+      const v = params.get(name).trim();
+      if (utf8Len(v) > cap) return { error: name };
+      p[name] = v;
+    }
+    if (params.has('avoid_copying')) {
+      const v = params.get('avoid_copying');
+      if (!['0', '1', 'true', 'false'].includes(v)) return { error: 'avoid_copying' };
+      p.avoid_copying = v === '1' || v === 'true';
+    }
     if (params.has('length')) {
       const s = params.get('length').trim();
       if (!isInt(s) || Number(s) < 1 || Number(s) > 20000) return { error: 'length' };
@@ -545,15 +708,27 @@
     q.set('top_k', String(p.top_k));
     q.set('top_p', String(p.top_p));
     q.set(p.unit === 'length' ? 'length' : 'songs', String(p.amount));
+    if (p.form) q.set('form', p.form);
+    if (p.form) q.set('lines_per_stanza', String(p.lines_per_stanza));
+    if (p.syllables) q.set('syllables', p.syllables);
+    if (p.rhyme) q.set('rhyme', p.rhyme);
+    if (p.repetition_penalty !== 1) q.set('repetition_penalty', String(p.repetition_penalty));
+    if (p.avoid_copying) q.set('avoid_copying', '1');
     return q.toString();
   }
   const permalinkUrl = (p) => new URL(`?${permalinkQuery(p)}`, location.href).href;
   const shellQuote = (s) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+  // the same settings as `serce sample` flags (tools/cmd_use.c): byte-identical text
   function cliCommand(p) {
     const parts = ['serce', 'sample', shellQuote(p.model)];
     if (p.prime) parts.push('--prime', shellQuote(p.prime));
     parts.push('--seed', String(p.seed), '--temperature', String(p.temperature), '--top-k', String(p.top_k),
       '--top-p', String(p.top_p), p.unit === 'length' ? '--length' : '--songs', String(p.amount));
+    if (p.form) parts.push('--form', shellQuote(p.form), '--lines-per-stanza', String(p.lines_per_stanza));
+    if (p.syllables) parts.push('--syllables', shellQuote(p.syllables));
+    if (p.rhyme) parts.push('--rhyme', shellQuote(p.rhyme));
+    if (p.repetition_penalty !== 1) parts.push('--repetition-penalty', String(p.repetition_penalty));
+    if (p.avoid_copying) parts.push('--avoid-copying');
     return parts.join(' ');
   }
   function renderShare() {
@@ -562,44 +737,50 @@
     el['copy-link'].disabled = !p;
     if (!p) return;
     el.permalink.href = `?${permalinkQuery(p)}`;
-    el['permalink-note'].textContent = p.own ? t('permalinkOwn') : '';
+    el['permalink-note'].textContent = S.edited ? t('edited') : p.own ? t('permalinkOwn') : '';
     el.cli.textContent = cliCommand(p);
   }
-
   // ---------------------------------------------------------------- generation
   function updateButtons() {
     const busy = !!S.gen;
-    el.generate.disabled = busy || !S.model;
+    el.generate.disabled = busy || !S.model || S.cowrite;
     el.stop.disabled = !busy;
-    el['copy-text'].disabled = !el.lyrics.textContent;
-    el.lyrics.setAttribute('aria-busy', busy ? 'true' : 'false');
+    el['copy-text'].disabled = !currentText();
+    el['cowrite-toggle'].disabled = !S.model;
+    el.continue.disabled = busy || !S.model;
+    el.lyrics.setAttribute('aria-busy', busy && !S.gen.cowrite ? 'true' : 'false');
   }
+  const currentText = () => (S.cowrite ? el.cowrite.value : el.lyrics.textContent);
 
   function startGeneration(p) {
     if (!S.model) return showError(t('errNoModel'));
     if (S.gen) stopGeneration();
+    if (S.cowrite) setCowrite(false, true);
     clearError();
     writeControls(p);
     const id = ++S.genSeq;
     S.gen = { id, params: p, song: null, chars: 0 };
     S.lastParams = p;
+    S.edited = false;
+    S.report = null;
+    S.origSeq++;
     el.lyrics.replaceChildren();
     el.speed.textContent = '—';
     setStatus('writing');
     renderShare();
+    renderReport();
     updateButtons();
-    S.worker.postMessage({
-      type: 'generate', id, prime: p.prime, seed: p.seed, temperature: p.temperature, top_k: p.top_k, top_p: p.top_p,
-      length: p.unit === 'length' ? p.amount : 0, songs: p.unit === 'songs' ? p.amount : 0,
-    });
+    S.worker.postMessage({ type: 'generate', id, prime: p.prime, settings: settingsOf(p) });
   }
 
   function stopGeneration() {
-    if (!S.gen) return;
-    S.worker.postMessage({ type: 'stop', id: S.gen.id });
-    const n = S.gen.chars;
+    const g = S.gen;
+    if (!g) return;
+    S.worker.postMessage({ type: 'stop', id: g.id });
     S.gen = null; // from now on chunks of that run are ignored: the text stops growing at once
-    setStatus('stopped', { n: fmtInt(n) });
+    setStatus('stopped', { n: fmtInt(g.chars) });
+    if (g.cowrite) endCowriteRun(g);
+    else finishSheet(g, null);
     updateButtons();
   }
 
@@ -667,7 +848,16 @@
   function onChunk(m) {
     const g = S.gen;
     if (!g || m.id !== g.id) return;
-    for (const [text, kind] of m.parts) appendPart(g, text, kind);
+    if (g.cowrite) {
+      const text = m.parts.map((part) => part[0]).join('');
+      if (text) {
+        el.cowrite.setRangeText(text, g.ins, g.ins, 'end');
+        g.ins += text.length;
+        autosize();
+      }
+    } else {
+      for (const [text, kind] of m.parts) appendPart(g, text, kind);
+    }
     g.chars = m.chars;
     if (m.ms > 0 && m.chars > 0) el.speed.textContent = fmtInt((m.chars * 1000) / m.ms);
     if (el['copy-text'].disabled) updateButtons();
@@ -679,12 +869,346 @@
     if (m.ms > 0 && m.chars > 0) el.speed.textContent = fmtInt((m.chars * 1000) / m.ms);
     S.gen = null;
     setStatus(m.stopped ? 'stopped' : 'finished', { n: fmtInt(m.chars) });
+    if (g.cowrite) endCowriteRun(g);
+    else finishSheet(g, m.stats);
     updateButtons();
+  }
+
+  // ---------------------------------------------------------------- the report: metre, rhyme, originality
+  // After a run on the sheet: the core's own counts (serce_wasm_stats) and the originality meter
+  // (serce_wasm_originality: spans of the text that occur verbatim in the training songs).
+  function finishSheet(g, stats) {
+    S.report = { params: g.params, stats, orig: undefined, text: el.lyrics.textContent };
+    renderReport();
+    requestOriginality();
+  }
+
+  function requestOriginality() {
+    const id = ++S.origSeq;
+    if (!S.report || !S.report.text || !S.model) return;
+    if (!hasIndex()) {
+      S.report.orig = null;
+      renderReport();
+      return;
+    }
+    S.worker.postMessage({ type: 'originality', id, text: S.report.text });
+  }
+
+  function onOriginality(m) {
+    if (m.id !== S.origSeq || !S.report || S.cowrite) return;
+    S.report.orig = m.result;
+    if (m.result && Array.isArray(m.result.spans) && el.lyrics.textContent === S.report.text) highlight(el.lyrics, m.result.spans);
+    renderReport();
+  }
+
+  // Wrap the UTF-16 ranges [start, end) of root's text in <mark> elements: text nodes are split and
+  // moved, never re-parsed, so the text content stays exactly the same.
+  function highlight(root, spans) {
+    const nodes = [];
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n);
+    let base = 0;
+    for (const node of nodes) {
+      const start = base, end = base + node.data.length;
+      base = end;
+      let cur = node, off = start;
+      for (const sp of spans) {
+        const a = Math.max(sp[0], off), b = Math.min(sp[1], end);
+        if (!cur || b <= a) continue;
+        const piece = a > off ? cur.splitText(a - off) : cur;
+        const rest = b < end ? piece.splitText(b - a) : null;
+        if (piece.data.trim()) { // a lone line break or space is not worth a mark
+          const mark = document.createElement('mark');
+          mark.title = t('markTitle');
+          piece.parentNode.insertBefore(mark, piece);
+          mark.append(piece);
+        }
+        cur = rest;
+        off = b;
+      }
+    }
+  }
+
+  const fmtPct = (x) => {
+    const v = 100 * x;
+    const s = v > 0 && v < 1 ? `<${fmtNum(1, 0)}` : fmtNum(v, 0);
+    return lang === 'tr' ? `%${s}` : `${s}%`;
+  };
+
+  function renderReport() {
+    const r = S.report;
+    const craft = el['report-craft'], orig = el['report-orig'];
+    craft.replaceChildren();
+    orig.replaceChildren();
+    craft.hidden = orig.hidden = true;
+    el.report.hidden = !r || S.cowrite;
+    if (!r || S.cowrite) return;
+    const p = r.params, st = r.stats;
+    if (p && st) {
+      const items = [];
+      if (p.rhyme && st.rhymes_required > 0) items.push([t('reportRhyme', { met: st.rhymes_met, n: st.rhymes_required }), st.rhymes_met === st.rhymes_required]);
+      if (p.syllables && st.metre_lines > 0)
+        items.push([t(/^\d+$/.test(p.syllables) ? 'reportMetreN' : 'reportMetreP', { met: st.metre_met, n: st.metre_lines, s: p.syllables }),
+          st.metre_met === st.metre_lines]);
+      for (const [text, ok] of items) {
+        const b = document.createElement('strong');
+        b.className = ok ? 'chip ok' : 'chip';
+        b.textContent = text;
+        craft.append(b, document.createTextNode(' '));
+      }
+      const notes = [];
+      if (items.length && st.attempts > 0) notes.push(t('reportSearch', { n: fmtInt(st.attempts) }));
+      if (p.avoid_copying && st.copy_bans > 0) notes.push(t('reportBans', { n: fmtInt(st.copy_bans) }));
+      if (notes.length) {
+        const s = document.createElement('span');
+        s.className = 'hint';
+        s.textContent = notes.join(' · ');
+        craft.append(s);
+      }
+      craft.hidden = !items.length && !notes.length;
+    }
+    if (r.orig === null) {
+      const s = document.createElement('span');
+      s.className = 'hint';
+      s.textContent = t('noIndex');
+      orig.append(s);
+      orig.hidden = false;
+    } else if (r.orig) {
+      const o = r.orig;
+      const b = document.createElement('strong');
+      b.className = o.copied ? 'chip' : 'chip ok';
+      // a text with copies never shows as 100 % new
+      b.textContent = o.copied && o.novelty > 0.995 ? t('novelty', { p: fmtNum(Math.floor(o.novelty * 1000) / 10, 1) })
+        : t('novelty', { p: fmtNum(100 * o.novelty, 0) });
+      const s = document.createElement('span');
+      s.className = 'hint';
+      s.textContent = o.spans && o.spans.length ? t('noveltyMarks') : t('noveltyClean', { n: fmtInt(o.n + 1) });
+      orig.append(b, document.createTextNode(' '), s);
+      orig.hidden = false;
+    }
+    el.report.hidden = craft.hidden && orig.hidden;
+  }
+
+  // ---------------------------------------------------------------- co-writing
+  // "Birlikte yaz": the lyrics become an editable textarea. Serçe continues from the cursor: the text
+  // before it is the prime (the first line is the title line, as everywhere), the generated text is
+  // inserted at the cursor, and a panel shows the likeliest next letters and words there.
+  function autosize() {
+    const ta = el.cowrite;
+    ta.style.height = 'auto';
+    ta.style.height = `${ta.scrollHeight + 2}px`;
+  }
+
+  // the sheet from plain text (after co-writing): a first line followed by an empty line is the title
+  function renderPlain(text) {
+    el.lyrics.replaceChildren();
+    if (!text) return;
+    const g = { song: null };
+    const k = text.indexOf('\n\n');
+    if (k > 0 && !text.slice(0, k).includes('\n')) {
+      appendPart(g, text.slice(0, k + 2), 1);
+      if (k + 2 < text.length) appendPart(g, text.slice(k + 2), 0);
+    } else {
+      appendPart(g, text, 0);
+    }
+  }
+
+  function setCowrite(on, quiet) {
+    if (on === S.cowrite) return;
+    if (S.gen) stopGeneration();
+    S.cowrite = on;
+    el['cowrite-toggle'].setAttribute('aria-pressed', String(on));
+    el['cowrite-panel'].hidden = !on;
+    el.cowrite.hidden = !on;
+    el.lyrics.hidden = on;
+    if (on) {
+      const text = el.lyrics.textContent || el.prime.value;
+      el.cowrite.value = text;
+      el.cowrite.readOnly = false;
+      autosize();
+      el.cowrite.focus();
+      el.cowrite.setSelectionRange(text.length, text.length);
+      S.sugPrime = null;
+      requestSuggestions();
+    } else {
+      const text = el.cowrite.value;
+      if (text !== el.lyrics.textContent) {
+        renderPlain(text);
+        S.report = quiet ? null : { params: null, stats: null, orig: undefined, text };
+        if (!quiet) requestOriginality();
+      }
+      S.sugItems = null;
+    }
+    renderReport();
+    renderShare();
+    updateButtons();
+  }
+  el['cowrite-toggle'].addEventListener('click', () => setCowrite(!S.cowrite));
+
+  function continueFromCursor() {
+    if (!S.model || S.gen || !S.cowrite) return;
+    clearError();
+    if (el['auto-seed'].checked || !el.seed.value.trim()) el.seed.value = String(randomSeed());
+    const p = readControls();
+    if (!p) return;
+    const ta = el.cowrite;
+    let a = ta.selectionStart;
+    if (ta.selectionEnd > a) ta.setRangeText('', a, ta.selectionEnd, 'start'); // like typing: the selection goes
+    a = ta.selectionStart;
+    const until = el.until.value === 'song' ? 'song' : 'line';
+    const settings = { ...settingsOf(p), songs: 1, length: until === 'line' ? 400 : 3000 };
+    const id = ++S.genSeq;
+    S.gen = { id, params: p, cowrite: true, ins: a, chars: 0 };
+    markEdited();
+    ta.readOnly = true;
+    markStale();
+    el.speed.textContent = '—';
+    setStatus('writing');
+    updateButtons();
+    S.lastCowrite = { prime: ta.value.slice(0, a), settings, until }; // for the tests and curious readers
+    S.worker.postMessage({ type: 'generate', id, prime: S.lastCowrite.prime, settings, skipPrime: true, until });
+  }
+  function endCowriteRun(g) {
+    const ta = el.cowrite;
+    ta.readOnly = false;
+    ta.focus();
+    ta.setSelectionRange(g.ins, g.ins);
+    autosize();
+    requestSuggestions();
+  }
+  function markEdited() {
+    if (!S.edited) {
+      S.edited = true;
+      renderShare();
+    }
+  }
+  el.continue.addEventListener('click', continueFromCursor);
+  el.cowrite.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Enter' && (ev.ctrlKey || ev.metaKey) && !ev.isComposing) {
+      ev.preventDefault();
+      continueFromCursor();
+    }
+  });
+  el.cowrite.addEventListener('input', () => {
+    markEdited();
+    autosize();
+    updateButtons();
+    scheduleSuggestions();
+  });
+  for (const type of ['keyup', 'click', 'focus']) el.cowrite.addEventListener(type, () => scheduleSuggestions());
+
+  // the next-letter panel: one request in flight at a time; the latest cursor wins
+  // suggestions for another cursor position than the one shown are dimmed (and not inserted)
+  function markStale() {
+    const ta = el.cowrite;
+    el.suggest.classList.toggle('stale', !!S.gen || ta.value.slice(0, ta.selectionStart) !== S.sugPrime);
+  }
+  function scheduleSuggestions() {
+    markStale();
+    clearTimeout(scheduleSuggestions.timer);
+    scheduleSuggestions.timer = setTimeout(requestSuggestions, 120);
+  }
+  function requestSuggestions() {
+    if (!S.cowrite || !S.model) return;
+    markStale();
+    if (S.gen) return;
+    const ta = el.cowrite;
+    const prime = ta.value.slice(0, ta.selectionStart);
+    if (prime === S.sugPrime) return;
+    if (S.sugBusy) {
+      S.sugAgain = true;
+      return;
+    }
+    S.sugBusy = true;
+    S.sugAgain = false;
+    S.worker.postMessage({ type: 'suggest', id: ++S.sugSeq, prime, k: 8, maxChars: 24 });
+    S.sugAsked = prime;
+  }
+  function onSuggest(m) {
+    S.sugBusy = false;
+    if (m.id === S.sugSeq) {
+      S.sugPrime = S.sugAsked;
+      S.sugItems = m.items;
+      S.sugMessage = m.message;
+      const w = /[\p{L}'’]+$/u.exec(S.sugPrime);
+      S.sugPrefix = w ? w[0] : '';
+      renderSuggestions();
+    }
+    if (S.sugAgain) requestSuggestions();
+  }
+  const showChar = (c) => (c === ' ' ? '␣' : c === '\n' ? '↵' : c);
+  function chip(box, label, pre, p, insert) {
+    const b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'chip-button';
+    if (pre) {
+      const s = document.createElement('span');
+      s.className = 'pre';
+      s.textContent = pre;
+      b.append(s);
+    }
+    b.append(document.createTextNode(label));
+    const pc = document.createElement('span');
+    pc.className = 'pct';
+    pc.textContent = fmtPct(p);
+    b.append(pc);
+    b.setAttribute('aria-label', t('sugInsert', { s: pre + label, p: fmtPct(p) }));
+    b.addEventListener('click', () => insertSuggestion(insert));
+    box.append(b);
+  }
+  function renderSuggestions() {
+    const chars = el['suggest-chars'], words = el['suggest-words'];
+    markStale();
+    chars.replaceChildren();
+    words.replaceChildren();
+    el['suggest-note'].textContent = '';
+    const items = S.sugItems;
+    if (!items) {
+      if (S.sugMessage) el['suggest-note'].textContent = t('sugError', { msg: S.sugMessage });
+      return;
+    }
+    const seen = new Set();
+    const wordList = [];
+    for (const [c, p, w, wp] of items.slice(0, 6)) {
+      if (c === '</s>') {
+        const s = document.createElement('span');
+        s.className = 'chip-end';
+        s.textContent = `${t('sugEnd')} ${fmtPct(p)}`;
+        chars.append(s);
+        continue;
+      }
+      if (c === '<t>') chip(chars, t('sugTitleEnd'), '', p, '\n');
+      else chip(chars, showChar(c), '', p, c);
+    }
+    for (const [c, , w, wp] of items) {
+      if (c.length > 1 && c.startsWith('<')) continue; // special tokens
+      if (!/\p{L}/u.test(w) || seen.has(w)) continue;
+      seen.add(w);
+      wordList.push([w, wp]);
+    }
+    wordList.sort((x, y) => y[1] - x[1]);
+    for (const [w, wp] of wordList.slice(0, 5)) {
+      const glued = /^[\p{L}'’]/u.test(w) ? S.sugPrefix : ''; // a word that goes on from the letters before the cursor
+      chip(words, w.replace(/^ /, '␣'), glued, wp, w);
+    }
+  }
+  function insertSuggestion(text) {
+    const ta = el.cowrite;
+    if (S.gen || ta.value.slice(0, ta.selectionStart) !== S.sugPrime) {
+      ta.focus();
+      return requestSuggestions();
+    }
+    ta.focus();
+    ta.setRangeText(text, ta.selectionStart, ta.selectionEnd, 'end');
+    markEdited();
+    autosize();
+    updateButtons();
+    requestSuggestions();
   }
 
   el.form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    if (S.gen || !S.model) return;
+    if (S.gen || !S.model || S.cowrite) return;
     clearError();
     if (el['auto-seed'].checked || !el.seed.value.trim()) el.seed.value = String(randomSeed());
     const p = readControls();
@@ -735,7 +1259,7 @@
     clearTimeout(copy.timer);
     copy.timer = setTimeout(() => { el.copied.textContent = ''; }, 2500);
   }
-  el['copy-text'].addEventListener('click', () => copy(el.lyrics.textContent));
+  el['copy-text'].addEventListener('click', () => copy(currentText()));
   el['copy-link'].addEventListener('click', () => S.lastParams && copy(permalinkUrl(S.lastParams)));
 
   // ---------------------------------------------------------------- model card
@@ -882,8 +1406,10 @@
   } else if (link) {
     S.auto = { ...link.params };
     el['auto-seed'].checked = false;
+    S.avoidTouched = true;
     writeControls(link.params);
   }
+  for (const [name] of PRESETS) syncPreset(name);
   applyLang();
   if (S.linkError) showError(t('errParam', { name: S.linkError }));
   updateButtons();

@@ -6,13 +6,21 @@
 // page -> worker: {type:'init', simd}
 //                 {type:'fetchModel', seq, url, file, name, size}
 //                 {type:'loadBytes', seq, bytes, file, name, own}
-//                 {type:'generate', id, prime, seed, temperature, top_k, top_p, length, songs}
+//                 {type:'generate', id, prime, settings, skipPrime, until}
+//                    settings: the core's settings object (serce_gen_opts_from_json: seed, temperature, top_k,
+//                    top_p, length, songs, form, lines_per_stanza, syllables, rhyme, repetition_penalty,
+//                    avoid_copying, ...); skipPrime: hand out only the text after the prime (co-writing);
+//                    until: 'line' ends the run at the first line break after some text (not included)
 //                 {type:'stop', id}
+//                 {type:'originality', id, text}
+//                 {type:'suggest', id, prime, k, maxChars}
 // worker -> page: {type:'ready', flavour} | {type:'fatal', message}
 //                 {type:'progress', seq, phase, loaded, total}
 //                 {type:'model', seq, file, name, size, own, info} | {type:'loadError', seq, phase, message}
-//                 {type:'chunk', id, parts:[[text, kind]], chars, ms} | {type:'done', id, chars, ms, stopped}
+//                 {type:'chunk', id, parts:[[text, kind]], chars, ms} | {type:'done', id, chars, ms, stopped, stats}
 //                 {type:'genError', id, message}
+//                 {type:'originality', id, result} (result null: the model has no index, see message)
+//                 {type:'suggest', id, items:[[char, p, word, wordP]] or null, message}
 'use strict';
 
 const VERSION = '__SERCE_VERSION__';
@@ -129,11 +137,45 @@ async function fetchModel(m) {
 function finishRun(r, stopped) {
   if (r.g) {
     const chars = M._serce_wasm_chars(r.g);
+    let stats = null;
+    try { stats = JSON.parse(M.UTF8ToString(M._serce_wasm_stats(r.g))); } catch (e) { stats = null; }
     M._serce_wasm_free_gen(r.g);
     r.g = 0;
-    postMessage({ type: 'done', id: r.id, chars, ms: performance.now() - r.t0, stopped });
+    postMessage({ type: 'done', id: r.id, chars, ms: performance.now() - r.t0, stopped, stats });
   }
   if (run === r) run = null;
+}
+
+// a string into wasm memory for the duration of f(pointer)
+function withString(s, f) {
+  const n = M.lengthBytesUTF8(s) + 1;
+  const p = M._malloc(n);
+  if (!p) throw new Error('out of memory');
+  M.stringToUTF8(s, p, n);
+  try { return f(p); } finally { M._free(p); }
+}
+
+function start(prime, settings) {
+  return withString(String(prime || ''), (pp) => withString(JSON.stringify(settings || {}), (sp) => M._serce_wasm_start_json(model, pp, sp)));
+}
+
+function originality(m) {
+  if (!model) return postMessage({ type: 'originality', id: m.id, result: null, message: 'no model is loaded' });
+  const json = withString(String(m.text || ''), (tp) => M.UTF8ToString(M._serce_wasm_originality(model, tp)));
+  let result = null;
+  try { result = JSON.parse(json); } catch (e) { result = null; }
+  postMessage({ type: 'originality', id: m.id, result, message: result ? '' : errorText() });
+}
+
+// the likeliest next characters and words after the prime (co-writing): one short-lived generation
+function suggest(m) {
+  if (!model) return postMessage({ type: 'suggest', id: m.id, items: null, message: 'no model is loaded' });
+  const g = start(m.prime, { songs: 1 });
+  if (!g) return postMessage({ type: 'suggest', id: m.id, items: null, message: errorText() });
+  let items = null;
+  try { items = JSON.parse(M.UTF8ToString(M._serce_wasm_next_words(g, m.k || 8, m.maxChars || 24))); } catch (e) { items = null; }
+  M._serce_wasm_free_gen(g);
+  postMessage({ type: 'suggest', id: m.id, items, message: items ? '' : errorText() });
 }
 
 async function generate(m) {
@@ -143,25 +185,34 @@ async function generate(m) {
     postMessage({ type: 'genError', id: m.id, message: 'no model is loaded' });
     return;
   }
-  const prime = String(m.prime || '');
-  const n = M.lengthBytesUTF8(prime) + 1;
-  const pp = M._malloc(n);
-  M.stringToUTF8(prime, pp, n);
-  const g = M._serce_wasm_start(model, pp, m.seed, m.temperature, m.top_k, m.top_p, m.length, m.songs);
-  M._free(pp);
+  const g = start(m.prime, m.settings);
   if (!g) {
     postMessage({ type: 'genError', id: m.id, message: errorText() });
     return;
   }
-  const r = { id: m.id, g, stop: false, t0: performance.now() };
+  if (m.skipPrime) M._serce_wasm_skip_prime(g);
+  const r = { id: m.id, g, stop: false, t0: performance.now(), until: m.until, seen: false };
   run = r;
   for (;;) {
     const t1 = performance.now();
     const parts = [];
     let finished = false;
     do {
-      const text = M.UTF8ToString(M._serce_wasm_step(r.g, STEP_CHARS));
-      const kind = M._serce_wasm_kind(r.g);
+      let text = M.UTF8ToString(M._serce_wasm_step(r.g, STEP_CHARS));
+      let kind = M._serce_wasm_kind(r.g);
+      if (r.until === 'line' && kind >= 0) {
+        // one line: stop at the first line break that follows some text of this run
+        let cut = -1;
+        for (let i = 0; i < text.length && cut < 0; i++) {
+          if (text[i] !== '\n') r.seen = true;
+          else if (r.seen) cut = i;
+        }
+        if (cut >= 0) {
+          text = text.slice(0, cut);
+          kind = 3;
+          r.cut = true;
+        }
+      }
       if (kind < 0) {
         const message = errorText();
         M._serce_wasm_free_gen(r.g);
@@ -177,7 +228,7 @@ async function generate(m) {
       } else if (text || kind) {
         parts.push([text, kind]);
       }
-      finished = M._serce_wasm_done(r.g) === 1;
+      finished = r.cut || M._serce_wasm_done(r.g) === 1;
     } while (!finished && performance.now() - t1 < BUDGET_MS);
     if (parts.length)
       postMessage({ type: 'chunk', id: r.id, parts, chars: M._serce_wasm_chars(r.g), ms: performance.now() - r.t0 });
@@ -206,6 +257,8 @@ self.onmessage = (ev) => {
     case 'loadBytes': loadBytes(m.seq, new Uint8Array(m.bytes), m); break;
     case 'generate': generate(m); break;
     case 'stop': if (run && (m.id === undefined || m.id === run.id)) run.stop = true; break;
+    case 'originality': originality(m); break;
+    case 'suggest': suggest(m); break;
     default: break;
   }
 };

@@ -4,7 +4,11 @@
 // loading, streaming, Stop, permalinks (also against `serce sample`), the plain fallback, broken and
 // own model files (file input and drag and drop), the keyboard, the language toggle, the model card,
 // main-thread responsiveness during generation, a sub-path with the service worker and offline use,
-// no console errors and no request outside the origin. Screenshots go to build/test-output/.
+// no console errors and no request outside the origin. The lyric features: song form, metre and rhyme
+// (the report, the permalink and the shown command, run as shown, give the same song), the originality
+// meter (<mark> around copied text, no markup parsed, the same spans as natively) on a model of our own
+// text with its index, and co-writing (continue at the cursor, suggestions as natively, insertion).
+// Screenshots go to build/test-output/.
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +19,9 @@ import { chromium } from 'playwright-core';
 
 import { execFileSync } from 'node:child_process';
 
-import { asCliOutput, CLI, cliSample, OUTPUT, probe, readBytes, SITE, trainTestModel } from './common.mjs';
+import {
+  asCliOutput, CLI, cliSample, cliSampleSettings, OUTPUT, probe, probeNextWords, probeOriginality, readBytes, SITE, TEXT, trainTestModel,
+} from './common.mjs';
 import { startServer } from './serve.mjs';
 
 const CHROMIUM = process.env.SERCE_CHROMIUM || '/usr/bin/chromium';
@@ -107,8 +113,28 @@ async function setSettings(page, s) {
     document.getElementById('auto-seed').checked = false;
     set('top-k', s.top_k);
     set('top-p', s.top_p);
+    // the song settings: off unless given (the page's defaults are on)
+    const preset = (name, v) => {
+      const sel = document.getElementById(`${name}-preset`);
+      const known = [...sel.options].some((o) => o.value === v && v !== 'custom');
+      set(`${name}-preset`, known ? v : 'custom');
+      if (!known) set(`${name}-custom`, v);
+    };
+    preset('form', s.form || '');
+    set('lines', s.lines_per_stanza || 4);
+    preset('syllables', s.syllables || '');
+    preset('rhyme', s.rhyme || '');
+    document.getElementById('repetition').checked = !!(s.repetition_penalty && s.repetition_penalty !== 1);
+    if (s.repetition_penalty) set('penalty', s.repetition_penalty);
+    document.getElementById('avoid-copying').checked = !!s.avoid_copying;
   }, s);
 }
+
+// the report, once the originality meter has answered
+const reported = (page) => page.waitForFunction(() => {
+  const r = window.__serce.state.report;
+  return !window.__serce.state.gen && r && r.orig !== undefined;
+}, null, { timeout: 120000 });
 
 const SETTINGS = { prime: 'Gece', seed: 424242, temperature: 0.9, top_k: 0, top_p: 0.95, length: 500 };
 let permalinkText = null;
@@ -361,18 +387,213 @@ describe('the page', () => {
     checkClean(log);
   });
 
+  test('song form, metre and rhyme: the report is shown; the permalink and the shown command give the same song', async () => {
+    const SONG = { prime: 'Gece', seed: 31, temperature: 0.8, top_k: 0, top_p: 0.95, songs: 1, form: 'K4 N2 K4 N2', lines_per_stanza: 4,
+      syllables: '8', rhyme: 'AABB', repetition_penalty: 1.2, avoid_copying: true };
+    const { page, log } = await open(server.url);
+    await ready(page);
+    assert.equal(await page.$eval('#avoid-copying', (b) => b.checked && !b.disabled), true, 'on by default: the model has an index');
+    await setSettings(page, SONG);
+    await page.click('#generate');
+    await reported(page);
+    const text = await lyrics(page);
+    const cli = cliSample(SITE_MODEL, SONG);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.equal(asCliOutput(text), cli.stdout, 'byte-identical to the CLI');
+    // the report: the core's counts, as the CLI reports them
+    const [, rm, rn] = /rhyme: (\d+) of (\d+) required/.exec(cli.stderr);
+    const [, mm, mn] = /metre: (\d+) of (\d+) lines/.exec(cli.stderr);
+    assert.equal(rn, '5');
+    assert.equal(mn, '10');
+    const craft = await page.textContent('#report-craft');
+    assert.ok(craft.includes(`${rm}/${rn} kafiye tuttu`), craft);
+    assert.ok(craft.includes(`${mm}/${mn} satır 8 hece`), craft);
+    assert.match(await page.textContent('#report-orig'), /%\d+([,.]\d)? yeni/);
+    // the sheet: title, then verse, chorus, verse and the chorus again, word for word
+    const blocks = await page.$$eval('#lyrics .song > span', (l) => l.map((e) => [e.className, e.textContent.trim()]));
+    assert.deepEqual(blocks.map((b) => b[0]), ['title', 'stanza', 'stanza', 'stanza', 'stanza']);
+    assert.equal(blocks[2][1], blocks[4][1], 'the chorus repeats');
+    assert.equal(blocks[2][1].split('\n').length, 2);
+    // the command the page shows, run as shown
+    const cmd = await page.textContent('#cli');
+    assert.equal(cmd, `serce sample ${SITE_DEFAULT} --prime Gece --seed 31 --temperature 0.8 --top-k 0 --top-p 0.95 --songs 1 ` +
+      "--form 'K4 N2 K4 N2' --lines-per-stanza 4 --syllables 8 --rhyme AABB --repetition-penalty 1.2 --avoid-copying");
+    const shown = execFileSync('sh', ['-c', cmd.replace(`serce sample ${SITE_DEFAULT}`, `'${CLI}' sample '${SITE_MODEL}' -q`)], { encoding: 'utf8' });
+    assert.equal(shown, cli.stdout);
+    // the permalink
+    const href = await page.$eval('#permalink', (a) => a.href);
+    const q = new URL(href).searchParams;
+    for (const [k, v] of [['form', 'K4 N2 K4 N2'], ['lines_per_stanza', '4'], ['syllables', '8'], ['rhyme', 'AABB'],
+      ['repetition_penalty', '1.2'], ['avoid_copying', '1'], ['songs', '1'], ['seed', '31']]) assert.equal(q.get(k), v, k);
+    await page.screenshot({ path: join(OUTPUT, 'web-song-form-desktop.png'), fullPage: true });
+    checkClean(log);
+    for (const suffix of ['', '&simd=0']) {
+      const second = await open(href + suffix);
+      await reported(second.page);
+      assert.equal(await lyrics(second.page), text, `same text from the permalink${suffix}`);
+      assert.equal(await second.page.textContent('#report-craft'), craft);
+      assert.equal(await second.page.inputValue('#form-preset'), 'custom');
+      assert.equal(await second.page.inputValue('#form-custom'), 'K4 N2 K4 N2');
+      assert.ok(await second.page.isVisible('#form-custom'));
+      assert.equal(await second.page.inputValue('#syllables-preset'), '8');
+      assert.equal(await second.page.inputValue('#rhyme-preset'), 'AABB');
+      assert.equal(await second.page.$eval('#repetition', (b) => b.checked), true);
+      assert.equal(await second.page.$eval('#avoid-copying', (b) => b.checked), true);
+      checkClean(second.log);
+    }
+    // an old link (before these settings) still means them off
+    const old = await open(`${server.url}?model=${SITE_DEFAULT}&prime=Gece&seed=11&temperature=0.8&top_k=0&top_p=0.95&length=120`);
+    await done(old.page);
+    assert.equal(await old.page.inputValue('#form-preset'), '');
+    assert.equal(await old.page.$eval('#avoid-copying', (b) => b.checked), false);
+    assert.equal(asCliOutput(await lyrics(old.page)),
+      cliSample(SITE_MODEL, { prime: 'Gece', seed: 11, temperature: 0.8, top_k: 0, top_p: 0.95, length: 120 }).stdout);
+    checkClean(old.log);
+  });
+
+  test('the originality meter marks what is copied from the training songs with <mark>, as text only', async () => {
+    // a model of our own text plus a song of ours full of markup, exported with the index of that text
+    const dir = mkdtempSync(join(tmpdir(), 'serce-orig-'));
+    const corpus = join(dir, 'ornek-markup.txt');
+    const markupLine = '<img src=x onerror="window.__pwned=1"> & <b id="bold">kalın</b> bir söz';
+    writeFileSync(corpus, `${readFileSync(TEXT, 'utf8').trimEnd()}\n\n# <i>Etiket</i>\n\n${markupLine}\nBu da bizim uydurduğumuz bir dize\n`);
+    const tm2 = trainTestModel({ text: corpus, withIndex: true });
+    try {
+      const { page, log } = await open(server.url);
+      await ready(page);
+      // a model without an index: the checkbox is off and disabled, and the meter says so quietly
+      await page.setInputFiles('#model-file', { name: 'plain.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(readBytes(tm.model)) });
+      await page.waitForFunction(() => document.getElementById('model-name').textContent.includes('plain.safetensors'));
+      assert.equal(await page.$eval('#avoid-copying', (b) => b.checked || !b.disabled), false);
+      assert.match(await page.textContent('#avoid-hint'), /özgünlük dizini yok/);
+      await setSettings(page, { prime: 'Gece', seed: 3, temperature: 0.8, top_k: 0, top_p: 0.95, length: 60 });
+      await page.click('#generate');
+      await reported(page);
+      assert.match(await page.textContent('#report-orig'), /özgünlük dizini yok/);
+      assert.equal(await page.$$eval('#lyrics mark', (l) => l.length), 0);
+
+      await page.setInputFiles('#model-file', { name: 'indexed.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(readBytes(tm2.indexed)) });
+      await page.waitForFunction(() => document.getElementById('model-name').textContent.includes('indexed.safetensors'));
+      assert.equal(await page.$eval('#avoid-copying', (b) => b.disabled), false);
+      const own = readFileSync(TEXT, 'utf8').split('\n');
+      const s = { prime: `Yeni Söz\nBambaşka bir dize burada\n${markupLine}\n${own[2]}\n${own[3]}`, seed: 5, temperature: 0.8, top_k: 0, top_p: 0.95, length: 60 };
+      await setSettings(page, s);
+      await page.click('#generate');
+      await reported(page);
+      const text = await lyrics(page);
+      assert.equal(asCliOutput(text), cliSample(tm2.indexed, s).stdout, 'the marks change no text');
+      const marks = await page.$$eval('#lyrics mark', (l) => l.map((m) => ({ text: m.textContent, attrs: m.getAttributeNames(), kids: [...m.childNodes].map((n) => n.nodeType) })));
+      assert.ok(marks.length >= 1);
+      const marked = marks.map((m) => m.text).join('|');
+      assert.ok(marked.includes('img src=x onerror="window.__pwned=1"> & <b id="bold">kal'), marked);
+      assert.ok(marked.includes(own[2].slice(3)) && marked.includes(own[3].slice(0, -3)), marked);
+      assert.ok(!marked.includes('Bambaşka'), marked);
+      for (const m of marks) {
+        assert.deepEqual(m.attrs.filter((a) => a !== 'title'), [], 'no attribute but the title');
+        assert.ok(m.kids.every((k) => k === 3), 'text only inside');
+      }
+      // nothing was parsed as markup
+      assert.deepEqual(await page.$$eval('#lyrics *', (l) => [...new Set(l.map((e) => e.tagName))].sort()), ['DIV', 'MARK', 'SPAN']);
+      assert.equal(await page.$('#bold'), null);
+      assert.equal(await page.evaluate(() => window.__pwned), undefined);
+      // the same spans as the native API; the novelty shown
+      const state = await page.evaluate(() => window.__serce.state.report.orig);
+      assert.deepEqual(state, probeOriginality(tm2.indexed, text));
+      const pct = await page.textContent('#report-orig');
+      assert.match(pct, /^%\d+ yeni/);
+      assert.ok(pct.includes(`%${Math.round(100 * state.novelty)} yeni`), pct);
+      assert.match(pct, /İşaretli yerler/);
+      await page.locator('#sheet').screenshot({ path: join(OUTPUT, 'web-originality-desktop.png') });
+      checkClean(log);
+    } finally {
+      tm2.cleanup();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('co-writing: Serçe continues at the cursor; the next letters and words are offered and inserted', async () => {
+    const { page, log } = await open(server.url);
+    await ready(page);
+    await page.uncheck('#auto-seed');
+    await page.fill('#seed', '77');
+    await page.click('#cowrite-toggle');
+    assert.equal(await page.getAttribute('#cowrite-toggle', 'aria-pressed'), 'true');
+    assert.ok(await page.isVisible('#cowrite') && await page.isHidden('#lyrics'));
+    assert.equal(await page.$eval('#generate', (b) => b.disabled), true, 'Yaz waits while co-writing');
+    const before = 'Gece Yarısı\n\nSeni bekledim sabaha dek\n', after = 'Son dize burada kalır';
+    await page.fill('#cowrite', before + after);
+    await page.evaluate((n) => { const ta = document.getElementById('cowrite'); ta.focus(); ta.setSelectionRange(n, n); ta.dispatchEvent(new KeyboardEvent('keyup')); }, before.length);
+    // suggestions for the text before the cursor, as the native API gives them
+    await page.waitForFunction((b) => window.__serce.state.sugPrime === b && document.querySelectorAll('#suggest-chars button').length > 0, before, { timeout: 30000 });
+    const items = await page.evaluate(() => window.__serce.state.sugItems);
+    assert.deepEqual(items, probeNextWords(SITE_MODEL, before, 8, 24));
+    assert.ok(await page.$$eval('#suggest-words button', (l) => l.length) >= 1);
+    // Ctrl+Enter: one line at the cursor
+    await page.keyboard.press('Control+Enter');
+    await page.waitForFunction(() => !window.__serce.state.gen && window.__serce.state.lastCowrite, null, { timeout: 60000 });
+    const value = await page.inputValue('#cowrite');
+    assert.ok(value.startsWith(before) && value.endsWith(after), JSON.stringify(value));
+    const inserted = value.slice(before.length, value.length - after.length);
+    assert.ok(inserted.trim().length > 0 && !inserted.includes('\n'), JSON.stringify(inserted));
+    const caret = await page.$eval('#cowrite', (ta) => ta.selectionStart);
+    assert.equal(caret, before.length + inserted.length, 'the cursor follows the inserted text');
+    // the same as serce sample from that prime with those settings (song mode, the page's defaults)
+    const run = await page.evaluate(() => window.__serce.state.lastCowrite);
+    assert.equal(run.prime, before);
+    assert.equal(run.settings.form, 'K N K N');
+    assert.equal(run.settings.avoid_copying, true);
+    const cli = cliSampleSettings(SITE_MODEL, run.prime, run.settings);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.ok(cli.stdout.startsWith(before + inserted + '\n'), JSON.stringify(cli.stdout.slice(0, 200)));
+    // click a suggested letter: it goes in at the cursor
+    await page.waitForFunction((n) => {
+      const st = window.__serce.state, ta = document.getElementById('cowrite');
+      return st.sugPrime === ta.value.slice(0, n) && !document.getElementById('suggest').classList.contains('stale');
+    }, caret, { timeout: 30000 });
+    await page.locator('#suggest-chars button').first().click();
+    const v2 = await page.inputValue('#cowrite');
+    assert.equal(v2.length, value.length + 1);
+    assert.equal(v2.slice(0, caret), value.slice(0, caret));
+    assert.equal(v2.slice(caret + 1), value.slice(caret));
+    // a word
+    await page.waitForFunction(() => !document.getElementById('suggest').classList.contains('stale') && document.querySelectorAll('#suggest-words button').length > 0, null, { timeout: 30000 });
+    const wordItems = await page.evaluate(() => window.__serce.state.sugItems);
+    await page.locator('#suggest-words button').first().click();
+    const v3 = await page.inputValue('#cowrite');
+    const w = v3.slice(caret + 1, v3.length - value.length + caret);
+    assert.ok(wordItems.some((x) => x[2] === w), `${w} was offered`);
+    await page.screenshot({ path: join(OUTPUT, 'web-cowrite-desktop.png') });
+    // back to the sheet: the text as a song sheet, the originality meter; the link says the text was edited
+    await page.click('#cowrite-toggle');
+    await page.waitForFunction(() => window.__serce.state.report && window.__serce.state.report.orig !== undefined);
+    assert.equal(await lyrics(page), v3);
+    assert.ok(await page.isVisible('#report-orig'));
+    assert.ok(await page.isHidden('#report-craft'));
+    assert.equal(await page.$eval('#generate', (b) => b.disabled), false);
+    checkClean(log);
+  });
+
   test('screenshots: desktop and phone, light and dark', async () => {
-    const link = `${server.url}?model=${SITE_DEFAULT}&prime=Sabah%20Ku%C5%9Fu%0APencereme&seed=8&temperature=0.8&top_k=0&top_p=0.95&songs=2`;
+    const link = `${server.url}?model=${SITE_DEFAULT}&prime=Sabah%20Ku%C5%9Fu%0APencereme&seed=8&temperature=0.8&top_k=0&top_p=0.95&songs=1` +
+      '&form=K+N+K+N&lines_per_stanza=4&syllables=8&rhyme=ABAB&repetition_penalty=1.2&avoid_copying=1';
     for (const [name, viewport, scheme, isMobile] of [['desktop', DESKTOP, 'light', false], ['phone', PHONE, 'light', true],
       ['desktop-dark', DESKTOP, 'dark', false], ['phone-dark', PHONE, 'dark', true]]) {
       const { page, log } = await open(link, { viewport, colorScheme: scheme, isMobile });
-      await done(page);
+      await reported(page);
+      assert.ok(await page.isVisible('#report-craft') && await page.isVisible('#report-orig'));
       await page.screenshot({ path: join(OUTPUT, `web-${name}.png`) });
       if (!name.includes('dark')) {
         await page.screenshot({ path: join(OUTPUT, `web-${name}-full.png`), fullPage: true });
-        for (const [part, sel] of [['share', '#share'], ['status', '#sheet .status'], ['card', '#card'], ['controls', '.controls']])
+        for (const [part, sel] of [['share', '#share'], ['status', '#sheet .status'], ['card', '#card'], ['controls', '.controls'],
+          ['song-shape', '#song-shape'], ['report', '#report']])
           await page.locator(sel).screenshot({ path: join(OUTPUT, `web-${name}-${part}.png`) });
       }
+      // co-writing, with the next letters and words
+      await page.click('#cowrite-toggle');
+      await page.evaluate(() => { const ta = document.getElementById('cowrite'); const n = ta.value.indexOf('\n', 20); ta.focus(); ta.setSelectionRange(n, n); ta.dispatchEvent(new KeyboardEvent('keyup')); });
+      await page.waitForFunction(() => document.querySelectorAll('#suggest-words button').length > 0 &&
+        !document.getElementById('suggest').classList.contains('stale'), null, { timeout: 30000 });
+      await page.locator('#sheet').screenshot({ path: join(OUTPUT, `web-${name}-cowrite.png`) });
       // nothing wider than the screen on the phone; touch targets are large enough
       if (isMobile) {
         const wide = await page.evaluate(() => document.documentElement.scrollWidth);

@@ -5,6 +5,9 @@
  * hex of the float32 bits (little-endian), so the test can require bit-identical results.
  *
  *   serce_web_probe MODEL PRIME SEED TEMPERATURE TOP_K TOP_P LENGTH SONGS CHUNK [MAX_LOGIT_STEPS]
+ *   serce_web_probe MODEL --json PRIME SETTINGS CHUNK [MAX_LOGIT_STEPS]   (serce_wasm_start_json; adds "stats")
+ *   serce_web_probe MODEL --originality TEXT          (prints serce_wasm_originality's JSON)
+ *   serce_web_probe MODEL --next-words PRIME K MAX    (prints serce_wasm_next_words's JSON after the prime)
  * A start error prints {"error":"..."} and exits 3.
  */
 #include <stdio.h>
@@ -31,8 +34,18 @@ static void put_logits(const float *z, int V) {
     putchar('"');
 }
 
+static int fail_json(void) {
+    printf("{\"error\":");
+    put_str(serce_wasm_error());
+    printf("}\n");
+    return 3;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 10) {
+    int json = argc >= 6 && !strcmp(argv[2], "--json");
+    int orig = argc == 4 && !strcmp(argv[2], "--originality");
+    int words = argc == 6 && !strcmp(argv[2], "--next-words");
+    if (argc < 10 && !json && !orig && !words) {
         fprintf(stderr, "usage: %s MODEL PRIME SEED TEMPERATURE TOP_K TOP_P LENGTH SONGS CHUNK [MAX_LOGIT_STEPS]\n",
                 argv[0]);
         return 2;
@@ -47,22 +60,27 @@ int main(int argc, char **argv) {
     fclose(f);
     int h = serce_wasm_load(buf, (int)n);
     free(buf);
-    if (!h) {
-        printf("{\"error\":");
-        put_str(serce_wasm_error());
-        printf("}\n");
-        return 3;
-    }
+    if (!h) return fail_json();
     int V = serce_wasm_vocab_size(h);
-    int g = serce_wasm_start(h, argv[2], strtod(argv[3], NULL), (float)strtod(argv[4], NULL), atoi(argv[5]),
-                             (float)strtod(argv[6], NULL), atoi(argv[7]), atoi(argv[8]));
-    if (!g) {
-        printf("{\"error\":");
-        put_str(serce_wasm_error());
-        printf("}\n");
-        return 3;
+    if (orig) {
+        const char *r = serce_wasm_originality(h, argv[3]);
+        if (!strcmp(r, "null")) return fail_json();
+        printf("%s\n", r);
+        serce_wasm_free(h);
+        return 0;
     }
-    int chunk = atoi(argv[9]), max_logits = argc > 10 ? atoi(argv[10]) : 1000000;
+    if (words) {
+        int g = serce_wasm_start_json(h, argv[3], "{}");
+        if (!g) return fail_json();
+        printf("%s\n", serce_wasm_next_words(g, atoi(argv[4]), atoi(argv[5])));
+        serce_wasm_free(h);
+        return 0;
+    }
+    int g = json ? serce_wasm_start_json(h, argv[3], argv[4])
+                 : serce_wasm_start(h, argv[2], strtod(argv[3], NULL), (float)strtod(argv[4], NULL), atoi(argv[5]),
+                                    (float)strtod(argv[6], NULL), atoi(argv[7]), atoi(argv[8]));
+    if (!g) return fail_json();
+    int chunk = atoi(argv[json ? 5 : 9]), max_logits = argc > (json ? 6 : 10) ? atoi(argv[json ? 6 : 10]) : 1000000;
     printf("{\"info\":%s,\"start_logits\":", serce_wasm_info(h));
     put_logits(serce_wasm_logits(g), V);
     printf(",\"topk\":%s,\"chunks\":[", serce_wasm_topk(g, 5));
@@ -78,7 +96,9 @@ int main(int argc, char **argv) {
         printf("}");
         if (i > 1000000) break;
     }
-    printf("],\"chars\":%.0f}\n", serce_wasm_chars(g));
+    printf("],\"chars\":%.0f", serce_wasm_chars(g));
+    if (json) printf(",\"stats\":%s", serce_wasm_stats(g));
+    printf("}\n");
     serce_wasm_free_gen(g);
     serce_wasm_free(h);
     return 0;

@@ -4,6 +4,10 @@
 //  - the same text, byte for byte, as `serce sample` (greedy and sampled, several seeds, primes with
 //    a title line, songs and length limits);
 //  - the same error messages for a bad prime and a broken model file;
+//  - serce_wasm_start_json with song form, metre, rhyme and the character controls: the same text as
+//    `serce sample` with the same flags and with --settings, the same report (stats) as natively;
+//    skip_prime, next_words (as natively), originality spans in UTF-16 offsets (as natively, and as the
+//    CLI's --originality listing) on a test model exported with the index of its own text;
 //  - the simd flavour runs the simd128 kernel, the plain one the reference kernel.
 // Run by tests/web/run.mjs (CTest web_wasm); node's built-in test runner.
 import assert from 'node:assert/strict';
@@ -11,8 +15,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { spawnSync } from 'node:child_process';
 
-import { asCliOutput, cliSample, probe, readBytes, SITE, trainTestModel, WASM_DIR } from './common.mjs';
+import {
+  asCliOutput, CLI, cliSample, cliSampleSettings, probe, probeJson, probeNextWords, probeOriginality, readBytes, SITE, songFlags, TEXT,
+  trainTestModel, WASM_DIR,
+} from './common.mjs';
 
 const require = createRequire(import.meta.url);
 
@@ -56,7 +64,113 @@ function wasmRun(M, bytes, s, chunk, maxLogitSteps = 1000000) {
   return out;
 }
 
+// strings in and out of wasm memory
+function withStrings(M, strs, f) {
+  const ptrs = strs.map((s) => {
+    const n = M.lengthBytesUTF8(s) + 1;
+    const p = M._malloc(n);
+    M.stringToUTF8(s, p, n);
+    return p;
+  });
+  try { return f(...ptrs); } finally { for (const p of ptrs) M._free(p); }
+}
+function loadModel(M, bytes) {
+  const p = M._malloc(bytes.length);
+  M.HEAPU8.set(bytes, p);
+  const h = M._serce_wasm_load(p, bytes.length);
+  M._free(p);
+  return h;
+}
+
+// the wasm side of `probe --json`: serce_wasm_start_json, step, stats
+function wasmRunJson(M, bytes, prime, settings, chunk, { skipPrime = false, maxChunks = 1000000 } = {}) {
+  const str = (p) => M.UTF8ToString(p);
+  const h = loadModel(M, bytes);
+  if (!h) return { error: str(M._serce_wasm_error()) };
+  const g = withStrings(M, [prime || '', typeof settings === 'string' ? settings : JSON.stringify(settings)],
+    (pp, sp) => M._serce_wasm_start_json(h, pp, sp));
+  if (!g) {
+    const error = str(M._serce_wasm_error());
+    M._serce_wasm_free(h);
+    return { error };
+  }
+  if (skipPrime) M._serce_wasm_skip_prime(g);
+  const out = { info: JSON.parse(str(M._serce_wasm_info(h))), chunks: [] };
+  for (let i = 0; !M._serce_wasm_done(g) && i < maxChunks; i++) out.chunks.push({ text: str(M._serce_wasm_step(g, chunk)), kind: M._serce_wasm_kind(g) });
+  out.chars = M._serce_wasm_chars(g);
+  out.stats = JSON.parse(str(M._serce_wasm_stats(g)));
+  M._serce_wasm_free_gen(g);
+  M._serce_wasm_free(h);
+  return out;
+}
+
+function wasmOriginality(M, bytes, text) {
+  const h = loadModel(M, bytes);
+  const json = withStrings(M, [text], (tp) => M.UTF8ToString(M._serce_wasm_originality(h, tp)));
+  const error = M.UTF8ToString(M._serce_wasm_error());
+  M._serce_wasm_free(h);
+  return { result: JSON.parse(json), error };
+}
+
+function wasmNextWords(M, bytes, prime, k, max) {
+  const h = loadModel(M, bytes);
+  const g = withStrings(M, [prime, '{}'], (pp, sp) => M._serce_wasm_start_json(h, pp, sp));
+  assert.ok(g, M.UTF8ToString(M._serce_wasm_error()));
+  const words = JSON.parse(M.UTF8ToString(M._serce_wasm_next_words(g, k, max)));
+  const topk = JSON.parse(M.UTF8ToString(M._serce_wasm_topk(g, k)));
+  M._serce_wasm_free_gen(g);
+  M._serce_wasm_free(h);
+  return { words, topk };
+}
+
 const textOf = (run) => run.chunks.map((c) => c.text).join('');
+
+// settings for serce_wasm_start_json and the same as `serce sample` flags
+const SONG_CASES = [
+  { name: 'K N K N, 8 syllables, ABAB', prime: '', settings: { seed: 1, form: 'K N K N', syllables: '8', rhyme: 'ABAB' } },
+  { name: 'K N K N, 8 syllables, ABAB, seed 2, repetition 1.2', prime: '', settings: { seed: 2, form: 'K N K N', syllables: '8', rhyme: 'ABAB', repetition_penalty: 1.2 } },
+  { name: 'custom form, 6+5 durak, AAXA, prime with a title line', prime: 'Sabah Kuşu\nPencereme',
+    settings: { seed: 3, form: 'K3 N2 K3 N2', syllables: '6+5', rhyme: 'AAXA', temperature: 0.9 } },
+  { name: 'no form: 7 syllables, AABB, two songs', prime: 'Yağmur', settings: { seed: 4, syllables: '7', rhyme: 'AABB', songs: 2 } },
+  { name: 'cycled metre 7,7,7,5, lines per stanza 3, top-k', prime: '', settings: { seed: 5, form: 'K N K', lines_per_stanza: 3, syllables: '7,7,7,5', top_k: 12 } },
+  { name: 'character controls only: repetition 1.3, no-repeat 6-grams, 500 characters', prime: 'Gece',
+    settings: { seed: 6, repetition_penalty: 1.3, no_repeat_ngram: 6, length: 500, songs: 0 } },
+];
+// the flags of a settings object (songFlags covers the song settings)
+function cliFlags(st) {
+  const a = [];
+  if (st.seed !== undefined) a.push('--seed', String(st.seed));
+  if (st.temperature !== undefined) a.push('--temperature', String(st.temperature));
+  if (st.top_k !== undefined) a.push('--top-k', String(st.top_k));
+  if (st.length) a.push('--length', String(st.length));
+  if (st.songs) a.push('--songs', String(st.songs));
+  return [...a, ...songFlags(st)];
+}
+const cliRun = (model, prime, st) => {
+  const r = spawnSync(CLI, ['sample', model, ...(prime ? ['--prime', prime] : []), ...cliFlags(st)], { encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+// the copied line listing of `serce sample --originality` (tools/cmd_use.c print_originality), from spans
+function listing(text, spans) {
+  const lines = [];
+  let ls = 0, lineno = 1;
+  while (ls < text.length) {
+    let le = text.indexOf('\n', ls);
+    if (le < 0) le = text.length;
+    let s = '', any = false;
+    for (let i = ls; i < le; i++) {
+      const sp = spans.find(([a, b]) => a <= i && i < b);
+      if (sp && (i === ls || i === sp[0])) s += '[[';
+      s += text[i];
+      if (sp && (i + 1 === le || i + 1 === sp[1])) s += ']]';
+      any = any || !!sp;
+    }
+    if (any) lines.push(`  ${String(lineno).padStart(4)}  ${s}`);
+    ls = le + 1;
+    lineno++;
+  }
+  return lines;
+}
 
 function floats(hex) {
   const b = Buffer.from(hex, 'hex');
@@ -86,7 +200,7 @@ for (const flavour of ['simd', 'plain']) {
     let M, tm, bytes;
     before(async () => {
       M = await loadFlavour(flavour);
-      tm = trainTestModel();
+      tm = trainTestModel({ withIndex: true });
       bytes = readBytes(tm.model);
     });
     after(() => tm && tm.cleanup());
@@ -203,6 +317,127 @@ for (const flavour of ['simd', 'plain']) {
       assert.equal(M.HEAPU8.length, before2);
     });
 
+    for (const c of SONG_CASES) {
+      test(`start_json is byte-identical to serce sample flags and --settings: ${c.name}`, () => {
+        const w = wasmRunJson(M, bytes, c.prime, c.settings, 16);
+        assert.ok(!w.error, w.error);
+        const n = probeJson(tm.model, c.prime, c.settings, 16);
+        assert.deepEqual(w.chunks, n.chunks, 'chunks and kinds match the native api');
+        assert.deepEqual(w.stats, n.stats, 'the same report natively');
+        const cli = cliRun(tm.model, c.prime, c.settings);
+        assert.equal(cli.status, 0, cli.stderr);
+        assert.ok(textOf(w).length > 0);
+        assert.equal(asCliOutput(textOf(w)), cli.stdout, 'flags');
+        const viaJson = cliSampleSettings(tm.model, c.prime, c.settings);
+        assert.equal(viaJson.status, 0, viaJson.stderr);
+        assert.equal(viaJson.stdout, cli.stdout, '--settings');
+        // the report: the CLI prints the same counts
+        const st = w.stats;
+        if (c.settings.rhyme) assert.match(cli.stderr, new RegExp(`rhyme: ${st.rhymes_met} of ${st.rhymes_required} required`));
+        if (c.settings.syllables) assert.match(cli.stderr, new RegExp(`metre: ${st.metre_met} of ${st.metre_lines} lines`));
+        if (c.settings.form === 'K N K N') {
+          assert.equal(st.lines, 12, 'verse, chorus, verse: 12 lines generated (the repeated chorus once)');
+          assert.equal(st.metre_lines, 12);
+          assert.equal(st.rhymes_required, 6);
+        }
+        assert.ok(st.metre_met <= st.metre_lines && st.rhymes_met <= st.rhymes_required);
+        if (c.settings.form || c.settings.syllables || c.settings.rhyme) assert.ok(st.attempts >= st.lines);
+        // the same text in any chunk size
+        assert.equal(textOf(wasmRunJson(M, bytes, c.prime, c.settings, 1)), textOf(w));
+      });
+    }
+
+    test('start_json with the old settings gives what start gives; bad settings fail with the CLI message', () => {
+      for (const c of [CASES[2], CASES[3], CASES[4]]) {
+        const settings = { seed: c.seed, temperature: c.temperature, top_k: c.top_k, top_p: c.top_p, length: c.length || 0, songs: c.songs || 0 };
+        assert.deepEqual(wasmRunJson(M, bytes, c.prime, settings, 16).chunks, wasmRun(M, bytes, c, 16, 0).chunks, c.name);
+      }
+      for (const bad of ['{"form":"K Q"}', '{"syllables":"0"}', '{"rhyme":"A1"}', '{"repetition_penalty":0.5}', '{"colour":1}',
+        '{"seed":-1}', '[1]', '{"form":', '{"avoid_copying":true}']) {
+        const w = wasmRunJson(M, bytes, '', bad, 16);
+        assert.ok(w.error, bad);
+        const r = spawnSync(CLI, ['sample', tm.model, '--settings', bad], { encoding: 'utf8' });
+        assert.notEqual(r.status, 0, bad);
+        assert.equal(r.stderr.trim(), `serce: ${w.error}`, bad);
+      }
+    });
+
+    test('skip_prime hands out only what follows the prime', () => {
+      // [prime, settings, the prime's text as rendered (its title line ends with an empty line)]
+      for (const [prime, settings, shown] of [
+        [SONG_CASES[2].prime, SONG_CASES[2].settings, 'Sabah Kuşu\n\nPencereme'],
+        ['Gece Yarısı\n\nSeni bekledim\n', { seed: 9, length: 200, songs: 1 }, 'Gece Yarısı\n\nSeni bekledim\n'],
+        ['Gece Yarısı\nSeni bekledim\nSen', { seed: 9, form: 'K N', syllables: '8', rhyme: 'AABB' }, 'Gece Yarısı\n\nSeni bekledim\nSen']]) {
+        const full = textOf(wasmRunJson(M, bytes, prime, settings, 16));
+        const rest = textOf(wasmRunJson(M, bytes, prime, settings, 16, { skipPrime: true }));
+        assert.ok(rest.length > 0, prime);
+        assert.equal(full, shown + rest, prime);
+      }
+    });
+
+    test('next_words: the likeliest letters with their greedy word, as natively', () => {
+      for (const prime of ['', 'Gece Yarısı', 'Gece Yarısı\n\nSeni bek', 'Gece Yarısı\n\nSeni bekledim ']) {
+        const { words, topk } = wasmNextWords(M, bytes, prime, 6, 24);
+        assert.deepEqual(words, probeNextWords(tm.model, prime, 6, 24), prime);
+        assert.equal(words.length, 6);
+        let last = 1;
+        for (const [c, p, w, wp] of words) {
+          assert.ok(p <= last + 1e-9 && p > 0 && wp <= p + 1e-9, JSON.stringify(words));
+          last = p;
+          assert.ok(w.startsWith(c), `${w} starts with ${c}`);
+          assert.ok([...w].length <= 24);
+          if (c !== '\n' && !c.startsWith('<') && /\p{L}/u.test(c)) assert.ok(!/\s/.test(w), `one word: ${w}`);
+        }
+        assert.ok(words.reduce((a, x) => a + x[1], 0) <= 1 + 1e-6);
+        // the same order as topk, apart from <t> (which the sampler allows only in the title line)
+        const inTitle = !prime.includes('\n');
+        assert.deepEqual(words.map((x) => x[0]), topk.map((x) => x[0]).filter((c) => inTitle || c !== '<t>').slice(0, words.length));
+      }
+      // a word in progress is completed to its end
+      const mid = wasmNextWords(M, bytes, 'Gece Yarısı\n\nSeni bek', 3, 24).words;
+      assert.ok(mid.some(([c, , w]) => /^\p{L}+$/u.test(w) && w.length >= 1), JSON.stringify(mid));
+    });
+
+    test('originality: spans of a copied line in UTF-16 offsets, as natively and as the CLI lists them', () => {
+      const idx = readBytes(tm.indexed);
+      const info = (() => { const h = loadModel(M, idx); const i = JSON.parse(M.UTF8ToString(M._serce_wasm_info(h))); M._serce_wasm_free(h); return i; })();
+      assert.equal(info.originality.n, 24);
+      assert.ok(info.originality.items > 100 && info.originality.fpr > 0 && info.originality.fpr < 0.01);
+      assert.equal(info.metadata['serce.originality'], undefined, 'the bits stay out of the description');
+      // two lines of our own text, copied, after a character outside the BMP (two UTF-16 units) and before new text
+      const own = readFileSync(TEXT, 'utf8').split('\n');
+      assert.ok(own[0].startsWith('# ') && own[1] === '' && own[2] && own[3], 'a song starts the text');
+      const line = `${own[2]}\n${own[3]}`;
+      const text = `Yeni Şarkı 🐦\n\nBambaşka bir söz burada duruyor\n${line}\nVe yine yepyeni bir dize gelir ardından`;
+      const { result } = wasmOriginality(M, idx, text);
+      assert.deepEqual(result, probeOriginality(tm.indexed, text));
+      assert.ok(result.spans.length >= 1, JSON.stringify(result));
+      const copied = result.spans.map(([a, b]) => text.slice(a, b)).join('|');
+      assert.ok(copied.includes(own[2].slice(2)) && copied.includes(own[3].slice(0, -2)), `${copied} covers ${line}`);
+      assert.ok(!copied.includes('Bambaşka') && !copied.includes('yepyeni'), copied);
+      assert.ok(result.novelty > 0 && result.novelty < 1);
+      assert.equal(result.n, 24);
+      assert.ok(result.copied > 0 && result.copied < result.letters);
+      for (const [a, b] of result.spans) assert.ok(Number.isInteger(a) && Number.isInteger(b) && a < b && b <= text.length);
+      // new text: no spans; a model without an index: null and a message
+      assert.deepEqual(wasmOriginality(M, idx, 'Bambaşka bir söz burada duruyor').result.spans, []);
+      const none = wasmOriginality(M, bytes, text);
+      assert.equal(none.result, null);
+      assert.match(none.error, /no originality index/);
+      // the CLI's listing of copied lines, from the same text: generate past a copied prime
+      const cli = spawnSync(CLI, ['sample', tm.indexed, '--prime', `Yeni Şarkı\n${line}`, '--seed', '3', '--length', '80', '--originality'], { encoding: 'utf8' });
+      assert.equal(cli.status, 0, cli.stderr);
+      const cut = cli.stdout.lastIndexOf('\noriginality: ');
+      const generated = cli.stdout.slice(0, cut); // the text (plus the final newline the CLI adds: a separator, it changes nothing)
+      const tail = cli.stdout.slice(cut + 1).split('\n');
+      const shown = tail.filter((l) => /^ {2}[ \d]{4} {2}/.test(l));
+      const orig = wasmOriginality(M, idx, generated).result;
+      assert.deepEqual(listing(generated, orig.spans), shown);
+      assert.ok(shown.length >= 1);
+      const pct = Number(/originality: ([\d.]+)%/.exec(tail[0])[1]);
+      assert.ok(Math.abs(pct - 100 * orig.novelty) <= 0.051, `${pct} vs ${orig.novelty}`);
+    });
+
     test('every site model (float32 and int8) generates the same text as serce sample', () => {
       let index;
       try { index = JSON.parse(readFileSync(join(SITE, 'models', 'index.json'), 'utf8')); } catch (e) { return; } // the site is optional here
@@ -214,6 +449,16 @@ for (const flavour of ['simd', 'plain']) {
         const cli = cliSample(site, c);
         assert.equal(cli.status, 0, cli.stderr);
         assert.equal(asCliOutput(textOf(w)), cli.stdout, file);
+        // the page's defaults: a song form with metre and rhyme, fewer repeats, no copying (the model's index)
+        const song = { seed: 12, form: 'K N K N', lines_per_stanza: 4, syllables: '8', rhyme: 'ABAB', repetition_penalty: 1.2, avoid_copying: true };
+        const ws = wasmRunJson(M, siteBytes, 'Gece', song, 32);
+        assert.ok(!ws.error, ws.error);
+        const cs = cliRun(site, 'Gece', song);
+        assert.equal(cs.status, 0, cs.stderr);
+        assert.equal(asCliOutput(textOf(ws)), cs.stdout, `${file}: song settings`);
+        assert.equal(ws.stats.metre_lines, 12);
+        const o = wasmOriginality(M, siteBytes, textOf(ws)).result;
+        assert.ok(o && o.novelty >= 0 && o.novelty <= 1 && o.n === 24, file);
       }
     });
   });
