@@ -317,6 +317,29 @@ describe('the page', () => {
     checkClean(log);
   });
 
+  test('a WebAssembly load failure shows a clear message and the page stays usable', async () => {
+    // a copy of the site whose .wasm files are not WebAssembly (request interception does not reach workers)
+    const dir = mkdtempSync(join(tmpdir(), 'serce-badwasm-'));
+    cpSync(SITE, dir, { recursive: true });
+    for (const f of ['serce-simd.wasm', 'serce-plain.wasm']) writeFileSync(join(dir, f), 'this is not WebAssembly');
+    const bad = await startServer({ root: dir });
+    try {
+      const ctx = await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block', locale: 'tr-TR' });
+      contexts.push(ctx);
+      const page = await ctx.newPage();
+      await page.goto(bad.url);
+      await page.waitForSelector('#error:not([hidden])', { timeout: 60000 });
+      assert.match(await page.textContent('#error'), /WebAssembly başlatılamadı/);
+      assert.ok(await page.isDisabled('#generate'), 'nothing to generate with');
+      await page.click('#lang'); // the page still answers
+      assert.equal(await page.textContent('#lang'), 'Türkçe');
+      await page.screenshot({ path: join(OUTPUT, 'web-wasm-failure-desktop.png') });
+    } finally {
+      await bad.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('your own model loads by file input and by drag and drop; its metadata is shown as text', async () => {
     const { page, log } = await open(server.url);
     await ready(page);
