@@ -8,8 +8,10 @@ export NODE_PATH=/usr/share/nodejs
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc)"
 echo
-echo "── a song from the default model (build/serce sample www/models/sezen-aksu.safetensors) ──"
-build/serce sample www/models/sezen-aksu.safetensors --songs 1 --seed "$RANDOM"
+# the page's default song form: two verses and a chorus, 8 syllables a line, ABAB rhyme
+echo "── a song from the default model: build/serce sample www/models/sezen-aksu.int8.safetensors --form 'K N K N' --syllables 8 --rhyme ABAB --repetition-penalty 1.2 --avoid-copying ──"
+build/serce sample www/models/sezen-aksu.int8.safetensors --form 'K N K N' --syllables 8 --rhyme ABAB \
+    --repetition-penalty 1.2 --avoid-copying --seed "$RANDOM"
 echo
 if [ -d build/site ]; then
   echo "Serving the page at http://localhost:${PORT:-8000}/ (Ctrl-C to stop)"
