@@ -504,12 +504,11 @@ int serce_evaluate(const serce_model *m, const serce_kernels *k, const serce_son
     size_t *len = serce_calloc((size_t)B, sizeof(size_t)), *assign = serce_malloc(d->nsongs * sizeof(size_t));
     int32_t *in = serce_malloc((size_t)T * B * sizeof(int32_t)), *tg = serce_malloc((size_t)T * B * sizeof(int32_t));
     size_t *cursor = serce_calloc((size_t)B, sizeof(size_t)); /* position in the stream's concatenation */
-    size_t *songpos = serce_calloc((size_t)B, sizeof(size_t)); /* index into that stream's song list */
     float *h = serce_calloc((size_t)m->cfg.layers * B * m->cfg.hidden, sizeof(float));
     float *c = serce_calloc((size_t)m->cfg.layers * B * m->cfg.hidden, sizeof(float));
     serce_fb *ws = NULL;
     int rc = SERCE_OK;
-    if (!len || !assign || !in || !tg || !cursor || !songpos || !h || !c) {
+    if (!len || !assign || !in || !tg || !cursor || !h || !c) {
         rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory for evaluation");
         goto done;
     }
@@ -549,7 +548,7 @@ int serce_evaluate(const serce_model *m, const serce_kernels *k, const serce_son
                     x = d->toks[i];
                     y = i + 1 < e ? d->toks[i + 1] : -1;
                     active = 1;
-                    if (++cursor[b] >= e - a - 1 || i + 1 >= e) { /* song done (its last token is only a target) */
+                    if (++cursor[b] >= e - a - 1) { /* song done (its last token is only a target) */
                         cursor[b] = 0;
                         size_t nx = s + 1;
                         while (nx < d->nsongs && assign[nx] != (size_t)b) nx++;
@@ -575,7 +574,7 @@ int serce_evaluate(const serce_model *m, const serce_kernels *k, const serce_son
 done:
     serce_fb_free(ws);
     serce_free(len), serce_free(assign), serce_free(in), serce_free(tg);
-    serce_free(cursor), serce_free(songpos), serce_free(h), serce_free(c);
+    serce_free(cursor), serce_free(h), serce_free(c);
     return rc;
 }
 
