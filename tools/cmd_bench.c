@@ -186,6 +186,16 @@ int cmd_bench(int argc, char **argv) {
             if (torch_gen[i] > 0) printf(" %14.0f %7.2fx", torch_gen[i], gen / torch_gen[i]);
             printf("\n");
         }
+        /* the same model with int8 weight matrices (serce export --int8) */
+        serce_error qe;
+        if (serce_model_quantize(m, &qe) == SERCE_OK) {
+            double g8 = bench_generate(m, seconds);
+            if (json)
+                printf("{\"shape\":\"%s\",\"what\":\"generate\",\"precision\":\"int8\",\"threads\":1,"
+                       "\"chars_per_s\":%.0f,\"kernel\":\"%s\"}\n", nm, g8, k->matvec_name);
+            else
+                printf("%-14s %-9s %9s %8d %14.0f\n", nm, "generate", "int8", 1, g8);
+        }
         fflush(stdout);
         serce_model_free(m);
     }
