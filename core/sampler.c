@@ -509,6 +509,10 @@ int serce_gen_new(const serce_model *m, const serce_kernels *k, const serce_gen_
     if (!g) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
     g->m = m;
     g->o = *o;
+    /* one rule for every host: without a length, a free-form song stops at SERCE_SONG_MAX_CHARS; song
+     * mode ends its songs itself (its form, or 64 lines) */
+    if (g->o.songs > 0 && g->o.length == 0 && !(o->form[0] || o->syllables[0] || o->rhyme[0]))
+        g->o.length = SERCE_SONG_MAX_CHARS * g->o.songs;
     int V = g->V = m->cfg.vocab;
     g->banned = serce_calloc((size_t)V, 1);
     g->scratch = serce_malloc(serce_sample_scratch_bytes(V));

@@ -29,7 +29,9 @@ typedef struct {
     int top_k;          /* keep the k most likely tokens; 0 = off */
     float top_p;        /* keep the smallest set with probability >= top_p; 1 = off */
     uint64_t seed;
-    long length;        /* stop after this many generated characters; 0 = no limit (then songs must be > 0) */
+    long length;        /* stop after this many generated characters; 0 = until `songs` songs have ended, and
+                           outside song mode at most SERCE_SONG_MAX_CHARS per song (a model that never ends a
+                           song still stops) */
     int songs;          /* stop after this many songs end; 0 = no limit */
 
     /* ---- song shape (lyric.h has the grammar of each string); "" = off ---- */
@@ -60,6 +62,8 @@ typedef struct {
     const serce_originality *originality; /* index for avoid_copying (not owned, must outlive the session);
                                  NULL = load the model's serce.originality metadata */
 } serce_gen_opts;
+
+#define SERCE_SONG_MAX_CHARS 6000L
 
 void serce_gen_opts_default(serce_gen_opts *o);
 /* Check ranges: temperature in [0, 10], top_k in [0, V], top_p in (0, 1], length >= 0, songs >= 0,

@@ -138,8 +138,6 @@ int cmd_sample(int argc, char **argv) {
         return 2;
     int song_mode = go.form[0] || go.syllables[0] || go.rhyme[0];
     if (opts_given(d, N(d), "--length") && !opts_given(d, N(d), "--songs")) go.songs = 0;
-    /* a model that never ends a song still stops; song mode ends songs itself (form, or 64 lines) */
-    if (go.songs > 0 && go.length == 0 && !song_mode) go.length = 6000L * go.songs;
     serce_error e = {0};
     if (serce_gen_opts_check(&go, &e)) return cli_error(&e), 2;
     serce_model *m = cli_load_model(pos[0]);

@@ -240,7 +240,6 @@ API int serce_wasm_start(int h, const char *prime, double seed, float temperatur
     o.top_p = top_p;
     o.length = length;
     o.songs = songs;
-    if (o.songs > 0 && o.length == 0) o.length = 6000L * o.songs; /* as `serce sample` does */
     return start_gen(h, prime, &o);
 }
 
@@ -250,10 +249,7 @@ API int serce_wasm_start_json(int h, const char *prime, const char *settings) {
     serce_gen_opts o;
     serce_gen_opts_default(&o);
     if (serce_gen_opts_from_json(&o, settings && *settings ? settings : "{}", &last_err)) return 0;
-    /* exactly as `serce sample --settings` (tools/cmd_use.c): a model that never ends a song still stops,
-     * song mode ends songs itself (its form, or 64 lines) */
-    int song_mode = o.form[0] || o.syllables[0] || o.rhyme[0];
-    if (o.songs > 0 && o.length == 0 && !song_mode) o.length = 6000L * o.songs;
+    /* the song-length rule of `serce sample` lives in serce_gen_new, so both hosts share it */
     return start_gen(h, prime, &o);
 }
 
