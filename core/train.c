@@ -403,6 +403,41 @@ done:
     return rc;
 }
 
+/* The caller's object of a parsed serce.checkpoint, as text (serce_malloc'ed; NULL if it is not an
+ * object). serce_trainer_save writes it last, so it runs from "caller": to the outer closing brace. */
+static int caller_text(const char *cj, const sj_doc *d, char **out, serce_error *err) {
+    *out = NULL;
+    int cn = sj_get(d, 0, "caller");
+    const char *p = strstr(cj, "\"caller\":");
+    if (cn < 0 || d->nodes[cn].type != SJ_OBJECT || !p) return SERCE_OK;
+    p += 9;
+    size_t len = strlen(p);
+    if (len && p[len - 1] == '}') len--; /* drop the closing brace of the outer object */
+    char *s = serce_malloc(len + 1);
+    if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory reading the checkpoint");
+    memcpy(s, p, len);
+    s[len] = 0;
+    *out = s;
+    return SERCE_OK;
+}
+
+int serce_checkpoint_caller(const uint8_t *buf, size_t n, char **caller_json, serce_error *err) {
+    *caller_json = NULL;
+    st_file f;
+    sj_doc d;
+    memset(&d, 0, sizeof d);
+    int rc = st_parse(buf, n, &f, err);
+    if (rc) return rc;
+    const char *cj = st_meta(&f, "serce.checkpoint");
+    if (!cj) rc = serce_fail(err, SERCE_ERR_FORMAT, "not a checkpoint (no serce.checkpoint metadata)");
+    if (!rc) rc = sj_parse(cj, strlen(cj), "serce.checkpoint", &d, err);
+    if (!rc) rc = caller_text(cj, &d, caller_json, err);
+    if (!rc && !*caller_json) rc = serce_fail(err, SERCE_ERR_FORMAT, "the checkpoint has no caller record");
+    sj_free(&d);
+    st_free(&f);
+    return rc;
+}
+
 static int restore_tensor(const st_file *f, const char *name, float *dst, size_t numel, serce_error *err) {
     const st_tensor *s = st_find(f, name);
     if (!s) return serce_fail(err, SERCE_ERR_SHAPE, "checkpoint lacks tensor '%s'", name);
@@ -469,24 +504,7 @@ int serce_trainer_restore(serce_trainer *t, const uint8_t *buf, size_t n, char *
     t->step = (long)step;
     t->pos = (size_t)pos;
     t->rng = strtoull(rs, NULL, 16);
-    int cn = sj_get(&d, 0, "caller");
-    if (cn >= 0 && d.nodes[cn].type == SJ_OBJECT) {
-        /* hand the caller's object back as text: find it in the original string */
-        const char *p = strstr(cj, "\"caller\":");
-        if (p) {
-            p += 9;
-            size_t len = strlen(p);
-            if (len && p[len - 1] == '}') len--; /* drop the closing brace of the outer object */
-            char *s = serce_malloc(len + 1);
-            if (!s) {
-                rc = serce_fail(err, SERCE_ERR_NOMEM, "out of memory reading the checkpoint");
-                goto done;
-            }
-            memcpy(s, p, len);
-            s[len] = 0;
-            *extra_json = s;
-        }
-    }
+    rc = caller_text(cj, &d, extra_json, err);
 done:
     sj_free(&d);
     st_free(&f);

@@ -89,6 +89,10 @@ int serce_trainer_save(const serce_trainer *t, const char *extra_json, serce_buf
  * caller's JSON comes back in *extra_json (serce_malloc'ed, may be NULL). */
 int serce_trainer_restore(serce_trainer *t, const uint8_t *buf, size_t n, char **extra_json, serce_error *err);
 
+/* The caller's JSON object stored by serce_trainer_save (serce_malloc'ed), read from checkpoint bytes
+ * without building a trainer: the CLI needs the run's settings before it can build one. */
+int serce_checkpoint_caller(const uint8_t *buf, size_t n, char **caller_json, serce_error *err);
+
 /* Evaluate on whole songs: each song read from a zero state, every token after its <s> predicted
  * (title characters, <t>, body characters, </s>). Songs are spread over B streams of T steps.
  * Returns mean nats per predicted token in *nats and the count in *count. */

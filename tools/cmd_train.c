@@ -392,32 +392,15 @@ int cmd_train(int argc, char **argv) {
             goto out;
         }
         /* settings from the checkpoint's caller record */
-        st_file f;
-        if ((rc = st_parse(ckbuf, ckn, &f, &e))) goto fail;
-        const char *cj = st_meta(&f, "serce.checkpoint");
         char *caller = NULL;
-        if (cj) {
-            sj_doc doc;
-            if (sj_parse(cj, strlen(cj), "serce.checkpoint", &doc, &e) == SERCE_OK) {
-                const char *p = strstr(cj, "\"caller\":");
-                if (p) {
-                    caller = strdup(p + 9);
-                    if (caller && *caller) caller[strlen(caller) - 1] = 0;
-                }
-                sj_free(&doc);
-            }
-        }
-        st_free(&f);
-        if (!cj || !caller) {
-            free(caller);
+        if ((rc = serce_checkpoint_caller(ckbuf, ckn, &caller, &e))) {
+            if (rc == SERCE_ERR_NOMEM) goto fail;
             rc = serce_fail(&e, SERCE_ERR_FORMAT, "%s is a model, not a checkpoint: checkpoints are written next to the model as MODEL.ckpt", a.resume);
             goto fail;
         }
-        if (restore_caller(caller, &a, d, N(d), &s, &init_name, &command)) {
-            free(caller);
-            goto out;
-        }
-        free(caller);
+        int bad = restore_caller(caller, &a, d, N(d), &s, &init_name, &command);
+        serce_free(caller);
+        if (bad) goto out;
         a.embed = m->cfg.embed, a.hidden = m->cfg.hidden, a.layers = m->cfg.layers, a.lowercase = m->cfg.lowercase;
     }
     if (!a.resume && !a.steps && !a.epochs && !a.minutes) a.minutes = 10;
