@@ -132,132 +132,21 @@ static void matvec_x2(const float *W, int rows, int kpad, const float *x, float 
     if (r < rows) serce_kernels_best()->matvec(W + (size_t)r * kpad, rows - r, kpad, x, y + r);
 }
 
-/* int8 -> float without a sitofp that LLVM could scalarise: an int32 lane v (|v| < 2^22) added to
- * the bits of 2^23 + 2^22 is that float plus v, exactly; subtracting 2^23 + 2^22 leaves (float)v.
- * Emscripten 3.1.6's clang turns the core's extend + f32x4_convert_i32x4 into 16 extract_lane +
- * f32.convert_i32_s + replace_lane per 16 weights (see the report); this stays in SIMD. The
- * products and sums are those of matvec_q8_simd128, in the same order: bit-identical. */
-static inline v128_t i32_to_f32_exact(v128_t v) {
-    const v128_t magic = wasm_i32x4_splat(0x4B400000);
-    return wasm_f32x4_sub(wasm_i32x4_add(v, magic), wasm_f32x4_splat(12582912.0f));
-}
-
-static void matvec_q8_magic(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
-    for (int r = 0; r < rows; r++) {
-        const signed char *q = Q + (size_t)r * kpad;
-        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
-        for (int k = 0; k < kpad; k += 16) {
-            v128_t v = wasm_v128_load(q + k);
-            v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
-            v128_t w0 = i32_to_f32_exact(wasm_i32x4_extend_low_i16x8(lo));
-            v128_t w1 = i32_to_f32_exact(wasm_i32x4_extend_high_i16x8(lo));
-            v128_t w2 = i32_to_f32_exact(wasm_i32x4_extend_low_i16x8(hi));
-            v128_t w3 = i32_to_f32_exact(wasm_i32x4_extend_high_i16x8(hi));
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(w0, wasm_v128_load(x + k)));
-            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(w1, wasm_v128_load(x + k + 4)));
-            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(w2, wasm_v128_load(x + k + 8)));
-            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(w3, wasm_v128_load(x + k + 12)));
-        }
-        v128_t s4 = wasm_f32x4_add(wasm_f32x4_add(a0, a2), wasm_f32x4_add(a1, a3));
-        float l0 = wasm_f32x4_extract_lane(s4, 0), l1 = wasm_f32x4_extract_lane(s4, 1);
-        float l2 = wasm_f32x4_extract_lane(s4, 2), l3 = wasm_f32x4_extract_lane(s4, 3);
-        y[r] = scale[r] * ((l0 + l2) + (l1 + l3));
-    }
-}
-
-/* serce_expf / serce_tanhf / serce_sigmoidf (core/mathf.h), four lanes at a time, operation for
- * operation (selects for the ?:, truncating conversions and divisions as in C): bit-identical. */
-static inline v128_t sel(v128_t mask, v128_t a, v128_t b) { return wasm_v128_bitselect(a, b, mask); }
-
-static inline v128_t expf4(v128_t x) {
-    v128_t xs = sel(wasm_f32x4_ne(x, x), wasm_f32x4_splat(0.0f), x);
-    xs = sel(wasm_f32x4_gt(xs, wasm_f32x4_splat(88.7f)), wasm_f32x4_splat(88.7f), xs);
-    xs = sel(wasm_f32x4_lt(xs, wasm_f32x4_splat(-87.3f)), wasm_f32x4_splat(-87.3f), xs);
-    v128_t t = wasm_f32x4_mul(xs, wasm_f32x4_splat(1.44269504088896341f));
-    v128_t half = sel(wasm_f32x4_ge(t, wasm_f32x4_splat(0.0f)), wasm_f32x4_splat(0.5f), wasm_f32x4_splat(-0.5f));
-    v128_t n = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(t, half));
-    v128_t fn = wasm_f32x4_convert_i32x4(n);
-    v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(xs, wasm_f32x4_mul(fn, wasm_f32x4_splat(0.693145751953125f))),
-                              wasm_f32x4_mul(fn, wasm_f32x4_splat(1.42860682030941723212e-6f)));
-    v128_t p = wasm_f32x4_splat(1.0f / 5040.0f);
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 720.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-    /* n / 2 truncating toward zero, as C */
-    v128_t n1 = wasm_i32x4_shr(wasm_i32x4_add(n, wasm_u32x4_shr(n, 31)), 1), n2 = wasm_i32x4_sub(n, n1);
-    v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(n1, wasm_i32x4_splat(127)), 23);
-    v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(n2, wasm_i32x4_splat(127)), 23);
-    v128_t y = wasm_f32x4_mul(wasm_f32x4_mul(p, s1), s2);
-    return sel(wasm_f32x4_ne(x, x), x, y);
-}
-
-static inline v128_t tanhf4(v128_t x) {
-    v128_t neg = wasm_f32x4_lt(x, wasm_f32x4_splat(0.0f));
-    v128_t a = sel(neg, wasm_f32x4_neg(x), x);
-    v128_t z = wasm_f32x4_mul(a, a);
-    v128_t p = wasm_f32x4_splat(21844.0f / 6081075.0f);
-    p = wasm_f32x4_sub(wasm_f32x4_mul(p, z), wasm_f32x4_splat(1382.0f / 155925.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(62.0f / 2835.0f));
-    p = wasm_f32x4_sub(wasm_f32x4_mul(p, z), wasm_f32x4_splat(17.0f / 315.0f));
-    p = wasm_f32x4_add(wasm_f32x4_mul(p, z), wasm_f32x4_splat(2.0f / 15.0f));
-    p = wasm_f32x4_sub(wasm_f32x4_mul(p, z), wasm_f32x4_splat(1.0f / 3.0f));
-    v128_t small = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_mul(a, z), p));
-    v128_t nine = wasm_f32x4_splat(9.0f), one = wasm_f32x4_splat(1.0f);
-    v128_t big9 = wasm_f32x4_gt(a, nine);
-    v128_t ac = sel(big9, nine, a);
-    v128_t e = expf4(wasm_f32x4_mul(wasm_f32x4_splat(2.0f), ac));
-    v128_t big = wasm_f32x4_sub(one, wasm_f32x4_div(wasm_f32x4_splat(2.0f), wasm_f32x4_add(e, one)));
-    v128_t y = sel(wasm_f32x4_lt(a, wasm_f32x4_splat(0.4f)), small, big);
-    y = sel(big9, one, y);
-    y = sel(wasm_f32x4_ne(x, x), x, y);
-    return sel(neg, wasm_f32x4_neg(y), y);
-}
-
-static inline v128_t sigmoidf4(v128_t x) {
-    v128_t one = wasm_f32x4_splat(1.0f);
-    return wasm_f32x4_div(one, wasm_f32x4_add(one, expf4(wasm_f32x4_neg(x))));
-}
-
-/* the gate update of one layer: as in serce_infer_step */
-static void gates_simd(int H, const float *gx, const float *gh, const float *b, float *c, float *h) {
-    int j = 0;
-    for (; j + 4 <= H; j += 4) {
-#define PRE(o) wasm_f32x4_add(wasm_f32x4_add(wasm_v128_load(gx + (o) + j), wasm_v128_load(gh + (o) + j)), wasm_v128_load(b + (o) + j))
-        v128_t ig = sigmoidf4(PRE(0)), fg = sigmoidf4(PRE(H)), gg = tanhf4(PRE(2 * H)), og = sigmoidf4(PRE(3 * H));
-#undef PRE
-        v128_t cn = wasm_f32x4_add(wasm_f32x4_mul(fg, wasm_v128_load(c + j)), wasm_f32x4_mul(ig, gg));
-        wasm_v128_store(c + j, cn);
-        wasm_v128_store(h + j, wasm_f32x4_mul(og, tanhf4(cn)));
-    }
-    for (; j < H; j++) {
-        float ig = serce_sigmoidf((gx[j] + gh[j]) + b[j]), fg = serce_sigmoidf((gx[H + j] + gh[H + j]) + b[H + j]);
-        float gg = serce_tanhf((gx[2 * H + j] + gh[2 * H + j]) + b[2 * H + j]);
-        float og = serce_sigmoidf((gx[3 * H + j] + gh[3 * H + j]) + b[3 * H + j]);
-        c[j] = (fg * c[j]) + (ig * gg);
-        h[j] = og * serce_tanhf(c[j]);
-    }
-}
 #else
 static void matvec_x2(const float *W, int rows, int kpad, const float *x, float *y) {
     serce_kernels_best()->matvec(W, rows, kpad, x, y);
 }
+#endif
+
+/* The int8 widening without sitofp and the four-lane cell, first tried here, are now the core's
+ * kernels (matvec_q8_simd128, cell_simd128 in core/kernels.c): the experimental step calls them, so
+ * it measures the site's kernels plus the two-row matvec above. */
 static void matvec_q8_magic(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
     serce_kernels_best()->matvec_q8(Q, scale, rows, kpad, x, y);
 }
 static void gates_simd(int H, const float *gx, const float *gh, const float *b, float *c, float *h) {
-    for (int j = 0; j < H; j++) {
-        float ig = serce_sigmoidf((gx[j] + gh[j]) + b[j]), fg = serce_sigmoidf((gx[H + j] + gh[H + j]) + b[H + j]);
-        float gg = serce_tanhf((gx[2 * H + j] + gh[2 * H + j]) + b[2 * H + j]);
-        float og = serce_sigmoidf((gx[3 * H + j] + gh[3 * H + j]) + b[3 * H + j]);
-        c[j] = (fg * c[j]) + (ig * gg);
-        h[j] = og * serce_tanhf(c[j]);
-    }
+    serce_kernels_best()->cell(H, gx, gh, b, c, h);
 }
-#endif
 
 /* the scalar gate update, exactly serce_infer_step's loop */
 static void gates_scalar(int H, const float *gx, const float *gh, const float *b, float *c, float *h) {
