@@ -10,10 +10,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CORPUS=$HERE/data/tiny-songs.txt
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+. "$HERE/check.sh"
 PY=python3
 SMALL=(--hidden 32 --embed 16 --batch 4 --seq-len 32 --seed 5)
 

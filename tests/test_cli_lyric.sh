@@ -12,10 +12,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CORPUS=$HERE/data/lyric-songs.txt
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+. "$HERE/check.sh"
 PY=python3
 
 "$SERCE" train "$CORPUS" -o "$W/m.safetensors" --hidden 64 --embed 16 --layers 1 --batch 8 --seq-len 64 \

@@ -24,10 +24,8 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*" >&2; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+. "$HERE/check.sh"
+skip=0
 skipped() { skip=$((skip + 1)); echo "SKIP: $*" >&2; }
 PY=python3
 KILLS=${SERCE_CRASH_KILLS:-5}
