@@ -1,8 +1,11 @@
 /* parallel.c — see parallel.h. The only file of the core that knows about threads. */
 #include "parallel.h"
+#include "serce.h"
 
 #if defined(SERCE_THREADS)
 #include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <unistd.h>
 #endif
 #if defined(SERCE_HAVE_BLAS)
@@ -68,4 +71,134 @@ void serce_blas_threads(int n) {
 #else
     (void)n;
 #endif
+}
+
+/* ---------------------------------------------------------------- team */
+
+enum { TEAM_MAX = 16, TEAM_SPIN = 1 << 17 }; /* ~0.1-1 ms of spinning before a helper sleeps */
+
+static inline void cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+struct serce_team {
+    int n;
+#if defined(SERCE_THREADS)
+    pthread_t th[TEAM_MAX];
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    atomic_uint gen;      /* bumped once per serce_team_run */
+    atomic_int pending;   /* helpers still working on the current run */
+    atomic_int sleepers;  /* helpers waiting on cv */
+    atomic_int quit;
+    serce_piece_fn fn;
+    void *ctx;
+    struct member { struct serce_team *t; int id; } mem[TEAM_MAX];
+#endif
+};
+
+#if defined(SERCE_THREADS)
+static void *team_main(void *p) {
+    struct member *me = p;
+    serce_team *t = me->t;
+    unsigned seen = 0;
+    for (;;) {
+        unsigned g;
+        int spins = 0;
+        while ((g = atomic_load(&t->gen)) == seen && !atomic_load(&t->quit)) {
+            if (++spins < TEAM_SPIN) {
+                cpu_relax();
+                continue;
+            }
+            /* Sleep. The caller bumps gen before it reads sleepers and this thread counts itself
+             * a sleeper before it reads gen again (both sequentially consistent), so a wake-up
+             * cannot fall between the two. */
+            pthread_mutex_lock(&t->mu);
+            atomic_fetch_add(&t->sleepers, 1);
+            while (atomic_load(&t->gen) == seen && !atomic_load(&t->quit)) pthread_cond_wait(&t->cv, &t->mu);
+            atomic_fetch_sub(&t->sleepers, 1);
+            pthread_mutex_unlock(&t->mu);
+            spins = 0;
+        }
+        if (atomic_load(&t->quit)) break;
+        seen = g;
+        t->fn(t->ctx, me->id);
+        atomic_fetch_sub(&t->pending, 1);
+    }
+    return 0;
+}
+#endif
+
+int serce_team_new(int threads, serce_team **out) {
+    *out = NULL;
+    serce_team *t = serce_calloc(1, sizeof *t);
+    if (!t) return -1;
+    t->n = 1;
+#if defined(SERCE_THREADS)
+    if (threads > TEAM_MAX) threads = TEAM_MAX;
+    if (pthread_mutex_init(&t->mu, NULL) != 0) {
+        serce_free(t);
+        return -1;
+    }
+    if (pthread_cond_init(&t->cv, NULL) != 0) {
+        pthread_mutex_destroy(&t->mu);
+        serce_free(t);
+        return -1;
+    }
+    atomic_init(&t->gen, 0u);
+    atomic_init(&t->pending, 0);
+    atomic_init(&t->sleepers, 0);
+    atomic_init(&t->quit, 0);
+    for (int i = 1; i < threads; i++) {
+        t->mem[i].t = t, t->mem[i].id = i;
+        if (pthread_create(&t->th[i], NULL, team_main, &t->mem[i]) != 0) break;
+        t->n = i + 1;
+    }
+#else
+    (void)threads;
+#endif
+    *out = t;
+    return 0;
+}
+
+int serce_team_size(const serce_team *t) { return t ? t->n : 1; }
+
+void serce_team_run(serce_team *t, serce_piece_fn fn, void *ctx) {
+#if defined(SERCE_THREADS)
+    if (t && t->n > 1) {
+        t->fn = fn, t->ctx = ctx;
+        atomic_store(&t->pending, t->n - 1);
+        atomic_fetch_add(&t->gen, 1u);
+        if (atomic_load(&t->sleepers) > 0) {
+            pthread_mutex_lock(&t->mu);
+            pthread_cond_broadcast(&t->cv);
+            pthread_mutex_unlock(&t->mu);
+        }
+        fn(ctx, 0);
+        for (int spins = 0; atomic_load(&t->pending) > 0;)
+            if (++spins < TEAM_SPIN) cpu_relax();
+            else sched_yield();
+        return;
+    }
+#endif
+    (void)t;
+    fn(ctx, 0);
+}
+
+void serce_team_free(serce_team *t) {
+    if (!t) return;
+#if defined(SERCE_THREADS)
+    if (t->n > 1) {
+        pthread_mutex_lock(&t->mu);
+        atomic_store(&t->quit, 1);
+        pthread_cond_broadcast(&t->cv);
+        pthread_mutex_unlock(&t->mu);
+        for (int i = 1; i < t->n; i++) pthread_join(t->th[i], NULL);
+    }
+    pthread_cond_destroy(&t->cv);
+    pthread_mutex_destroy(&t->mu);
+#endif
+    serce_free(t);
 }
