@@ -4,6 +4,7 @@
 
 #include "mathf.h"
 
+#include <math.h>
 #include <string.h>
 
 #if defined(SERCE_HAVE_BLAS)
@@ -78,7 +79,8 @@ void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float 
     }
 }
 
-void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
+/* int8 weights times a float vector: only for the embedding projection, built once per model */
+void serce_matvec_q8f(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
     for (int r = 0; r < rows; r++) {
         const signed char *q = Q + (size_t)r * kpad;
         float l[16] = {0};
@@ -88,31 +90,66 @@ void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int
     }
 }
 
-#if defined(SERCE_HAVE_SSE)
-/* int8 -> 4 x f32x4, sign-extended with shifts (SSE2 has no pmovsx) */
-static inline void q8_to_f32(__m128i v, __m128 out[4]) {
-    __m128i lo = _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8), hi = _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8);
-    out[0] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(lo, lo), 16));
-    out[1] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(lo, lo), 16));
-    out[2] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpacklo_epi16(hi, hi), 16));
-    out[3] = _mm_cvtepi32_ps(_mm_srai_epi32(_mm_unpackhi_epi16(hi, hi), 16));
+/* ---------------------------------------------------------------- int8 x int8 matvec */
+
+void serce_quantize_unit(const float *x, int n, int16_t *xq) {
+    for (int i = 0; i < n; i++) {
+        float v = floorf(x[i] * 127.0f + 0.5f); /* exactly: one rounded product, one rounded sum, floor */
+        xq[i] = (int16_t)(v >= 127.0f ? 127 : v <= -127.0f ? -127 : v == v ? (int)v : 0);
+    }
 }
 
-static void matvec_q8_sse(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
+/* the one float step of every variant: y = ((float)acc * scale) * (1/127) */
+static const float SERCE_Q8_INV = 1.0f / 127.0f;
+
+void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const int16_t *xq, float *y) {
     for (int r = 0; r < rows; r++) {
         const signed char *q = Q + (size_t)r * kpad;
-        __m128 a0 = _mm_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, w[4];
+        int32_t acc = 0;
+        for (int k = 0; k < kpad; k++) acc += (int32_t)q[k] * xq[k];
+        y[r] = ((float)acc * scale[r]) * SERCE_Q8_INV;
+    }
+}
+
+#if defined(SERCE_HAVE_SSE)
+/* Four rows per pass (each 16 int8 weights loaded once, xq once per four rows): the weights are
+ * sign-extended to int16 (SSE2 has no pmovsx), _mm_madd_epi16 multiplies and adds pairs into int32. */
+static inline __m128i q8_lo16(__m128i v) { return _mm_srai_epi16(_mm_unpacklo_epi8(v, v), 8); }
+static inline __m128i q8_hi16(__m128i v) { return _mm_srai_epi16(_mm_unpackhi_epi8(v, v), 8); }
+
+static inline __m128i q8_madd16(const signed char *q, __m128i x0, __m128i x1) {
+    __m128i v = _mm_loadu_si128((const __m128i *)q);
+    return _mm_add_epi32(_mm_madd_epi16(q8_lo16(v), x0), _mm_madd_epi16(q8_hi16(v), x1));
+}
+
+static void matvec_q8_sse(const signed char *Q, const float *scale, int rows, int kpad, const int16_t *xq, float *y) {
+    const __m128 inv = _mm_set1_ps(SERCE_Q8_INV);
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const signed char *q0 = Q + (size_t)r * kpad, *q1 = q0 + kpad, *q2 = q1 + kpad, *q3 = q2 + kpad;
+        __m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
         for (int k = 0; k < kpad; k += 16) {
-            q8_to_f32(_mm_loadu_si128((const __m128i *)(q + k)), w);
-            a0 = _mm_add_ps(a0, _mm_mul_ps(w[0], _mm_loadu_ps(x + k)));
-            a1 = _mm_add_ps(a1, _mm_mul_ps(w[1], _mm_loadu_ps(x + k + 4)));
-            a2 = _mm_add_ps(a2, _mm_mul_ps(w[2], _mm_loadu_ps(x + k + 8)));
-            a3 = _mm_add_ps(a3, _mm_mul_ps(w[3], _mm_loadu_ps(x + k + 12)));
+            __m128i x0 = _mm_loadu_si128((const __m128i *)(xq + k)), x1 = _mm_loadu_si128((const __m128i *)(xq + k + 8));
+            a0 = _mm_add_epi32(a0, q8_madd16(q0 + k, x0, x1));
+            a1 = _mm_add_epi32(a1, q8_madd16(q1 + k, x0, x1));
+            a2 = _mm_add_epi32(a2, q8_madd16(q2 + k, x0, x1));
+            a3 = _mm_add_epi32(a3, q8_madd16(q3 + k, x0, x1));
         }
-        __m128 s4 = _mm_add_ps(_mm_add_ps(a0, a2), _mm_add_ps(a1, a3));
-        __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-        __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
-        y[r] = scale[r] * _mm_cvtss_f32(s1);
+        /* lane i of s = the sum of a_i's four lanes (integers: any order) */
+        __m128i u0 = _mm_add_epi32(_mm_unpacklo_epi32(a0, a1), _mm_unpackhi_epi32(a0, a1));
+        __m128i u1 = _mm_add_epi32(_mm_unpacklo_epi32(a2, a3), _mm_unpackhi_epi32(a2, a3));
+        __m128i s = _mm_add_epi32(_mm_unpacklo_epi64(u0, u1), _mm_unpackhi_epi64(u0, u1));
+        _mm_storeu_ps(y + r, _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(s), _mm_loadu_ps(scale + r)), inv));
+    }
+    for (; r < rows; r++) {
+        const signed char *q = Q + (size_t)r * kpad;
+        __m128i a = _mm_setzero_si128();
+        for (int k = 0; k < kpad; k += 16)
+            a = _mm_add_epi32(a, q8_madd16(q + k, _mm_loadu_si128((const __m128i *)(xq + k)),
+                                           _mm_loadu_si128((const __m128i *)(xq + k + 8))));
+        a = _mm_add_epi32(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(1, 0, 3, 2)));
+        a = _mm_add_epi32(a, _mm_shuffle_epi32(a, _MM_SHUFFLE(2, 3, 0, 1)));
+        y[r] = ((float)_mm_cvtsi128_si32(a) * scale[r]) * SERCE_Q8_INV;
     }
 }
 
@@ -155,33 +192,38 @@ static void matvec_simd128(const float *W, int rows, int kpad, const float *x, f
 #endif
 
 #if defined(__wasm_simd128__)
-/* int32 lane v (|v| < 2^22) -> (float)v exactly: add the bits of 2^23 + 2^22, subtract that float.
- * Emscripten 3.1.6's clang scalarises extend + f32x4.convert_i32x4 (16 extract/convert/replace per
- * 16 weights); this stays in SIMD and gives the same values. */
-static inline v128_t i32_to_f32_exact(v128_t v) {
-    return wasm_f32x4_sub(wasm_i32x4_add(v, wasm_i32x4_splat(0x4B400000)), wasm_f32x4_splat(12582912.0f));
+/* Four rows per pass, as the SSE variant: v128.load8x8_s sign-extends 8 weights to int16 on the load,
+ * i32x4.dot_i16x8_s (pmaddwd) multiplies and adds pairs into int32. */
+static inline v128_t q8_dot16(const signed char *q, v128_t x0, v128_t x1) {
+    return wasm_i32x4_add(wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q), x0), wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(q + 8), x1));
 }
 
-static void matvec_q8_simd128(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
-    for (int r = 0; r < rows; r++) {
-        const signed char *q = Q + (size_t)r * kpad;
-        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+static void matvec_q8_simd128(const signed char *Q, const float *scale, int rows, int kpad, const int16_t *xq, float *y) {
+    const v128_t inv = wasm_f32x4_splat(SERCE_Q8_INV);
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const signed char *q0 = Q + (size_t)r * kpad, *q1 = q0 + kpad, *q2 = q1 + kpad, *q3 = q2 + kpad;
+        v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
         for (int k = 0; k < kpad; k += 16) {
-            v128_t v = wasm_v128_load(q + k);
-            v128_t lo = wasm_i16x8_extend_low_i8x16(v), hi = wasm_i16x8_extend_high_i8x16(v);
-            v128_t w0 = i32_to_f32_exact(wasm_i32x4_extend_low_i16x8(lo));
-            v128_t w1 = i32_to_f32_exact(wasm_i32x4_extend_high_i16x8(lo));
-            v128_t w2 = i32_to_f32_exact(wasm_i32x4_extend_low_i16x8(hi));
-            v128_t w3 = i32_to_f32_exact(wasm_i32x4_extend_high_i16x8(hi));
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(w0, wasm_v128_load(x + k)));
-            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(w1, wasm_v128_load(x + k + 4)));
-            a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(w2, wasm_v128_load(x + k + 8)));
-            a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(w3, wasm_v128_load(x + k + 12)));
+            v128_t x0 = wasm_v128_load(xq + k), x1 = wasm_v128_load(xq + k + 8);
+            a0 = wasm_i32x4_add(a0, q8_dot16(q0 + k, x0, x1));
+            a1 = wasm_i32x4_add(a1, q8_dot16(q1 + k, x0, x1));
+            a2 = wasm_i32x4_add(a2, q8_dot16(q2 + k, x0, x1));
+            a3 = wasm_i32x4_add(a3, q8_dot16(q3 + k, x0, x1));
         }
-        v128_t s4 = wasm_f32x4_add(wasm_f32x4_add(a0, a2), wasm_f32x4_add(a1, a3));
-        float l0 = wasm_f32x4_extract_lane(s4, 0), l1 = wasm_f32x4_extract_lane(s4, 1);
-        float l2 = wasm_f32x4_extract_lane(s4, 2), l3 = wasm_f32x4_extract_lane(s4, 3);
-        y[r] = scale[r] * ((l0 + l2) + (l1 + l3));
+        /* lane i of s = the sum of a_i's four lanes (integers: any order) */
+        v128_t u0 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+        v128_t u1 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+        v128_t s = wasm_i32x4_add(wasm_i32x4_shuffle(u0, u1, 0, 1, 4, 5), wasm_i32x4_shuffle(u0, u1, 2, 3, 6, 7));
+        wasm_v128_store(y + r, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(s), wasm_v128_load(scale + r)), inv));
+    }
+    for (; r < rows; r++) {
+        const signed char *q = Q + (size_t)r * kpad;
+        v128_t a = wasm_i32x4_splat(0);
+        for (int k = 0; k < kpad; k += 16) a = wasm_i32x4_add(a, q8_dot16(q + k, wasm_v128_load(xq + k), wasm_v128_load(xq + k + 8)));
+        int32_t acc = wasm_i32x4_extract_lane(a, 0) + wasm_i32x4_extract_lane(a, 1) + wasm_i32x4_extract_lane(a, 2) +
+                      wasm_i32x4_extract_lane(a, 3);
+        y[r] = ((float)acc * scale[r]) * SERCE_Q8_INV;
     }
 }
 #endif

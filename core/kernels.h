@@ -10,11 +10,16 @@
  *    variant ("ref" scalar, "sse" x86, "simd128" wasm) produces bit-identical results. That is what
  *    makes a permalink give the same lyrics natively and in every browser. Tests check variants
  *    against "ref" for exact equality.
- * Not here: threads (the caller splits rows), anything model-specific.
+ *  - matvec_q8, generation with int8 weights: integer x integer. The input (always an LSTM hidden
+ *    state, |h| < 1) is quantised with the fixed scale 127 (serce_quantize_unit), the dot products
+ *    are exact int32 sums, and only the final scaling is float, in one fixed order. Integer sums do
+ *    not depend on their order, so every variant is bit-identical by construction (tests check it).
+ * Not here: * Not here: threads (the caller splits rows), anything model-specific.
  */
 #ifndef SERCE_KERNELS_H
 #define SERCE_KERNELS_H
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -28,10 +33,14 @@ typedef void (*serce_gemm_fn)(int transA, int transB, int M, int N, int K, float
 /* W [rows, kpad] row-major, kpad % 16 == 0; x [kpad]; y [rows] = W x (canonical order) */
 typedef void (*serce_matvec_fn)(const float *W, int rows, int kpad, const float *x, float *y);
 
-/* int8 weights, one scale per row: y[r] = scale[r] * dot(float(Q[r,:]), x) with the dot in the
- * canonical order (each product float(q) * x rounded, then the 16-lane sums). Deterministic like
- * matvec; reads a quarter of the bytes. Q [rows, kpad] zero-padded. */
-typedef void (*serce_matvec_q8_fn)(const signed char *Q, const float *scale, int rows, int kpad, const float *x,
+/* int8 weights, one scale per row, times a quantised input vector:
+ *   acc[r] = sum_k Q[r,k] * xq[k]  exactly, in int32;   y[r] = ((float)acc[r] * scale[r]) * (1.0f / 127.0f)
+ * Q [rows, kpad] row-major, kpad % 16 == 0, zero-padded (serce_model_quantize writes [-127, 127]);
+ * xq [kpad] from serce_quantize_unit (values in [-127, 127], padding 0), stored as int16 so the SIMD
+ * variants multiply it without widening it again for every row. |acc| <= kpad * 128 * 127 < 2^31 for
+ * kpad <= SERCE_MAX_DIM, and two adjacent products sum to at most 2 * 128 * 127 < 2^15: the int16 x
+ * int16 -> int32 pair products (pmaddwd, i32x4.dot_i16x8) are exact for any int8 weight. */
+typedef void (*serce_matvec_q8_fn)(const signed char *Q, const float *scale, int rows, int kpad, const int16_t *xq,
                                    float *y);
 
 /* One LSTM cell update for generation, in place:
@@ -54,7 +63,17 @@ void serce_gemm_ref(int transA, int transB, int M, int N, int K, float alpha,
                     const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float *y);
 void serce_cell_ref(int H, const float *gx, const float *gh, const float *b, float *c, float *h);
-void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y);
+void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const int16_t *xq, float *y);
+
+/* xq[i] = clamp(floor(x[i] * 127.0f + 0.5f), -127, 127) for i < n (NaN -> 0): each step one IEEE
+ * float operation (no FMA: the build uses -ffp-contract=off), so every platform gets the same values.
+ * Entries from n on are not touched (the caller keeps the padding zero). */
+void serce_quantize_unit(const float *x, int n, int16_t *xq);
+
+/* int8 weights times a FLOAT vector, for what is computed once per model and not per character (the
+ * embedding projection of layer 0): y[r] = scale[r] * dot(float(Q[r,:]), x), the dot in the canonical
+ * order (each product float(q) * x rounded, then the 16-lane sums). One plain C version. */
+void serce_matvec_q8f(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y);
 
 /* The fastest variants compiled into this build (BLAS gemm if present; SIMD matvec if present). */
 const serce_kernels *serce_kernels_best(void);

@@ -726,6 +726,12 @@ int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_f
 
 /* ---------------------------------------------------------------- inference */
 
+/* Generation with int8 weights is integer x integer: every matrix whose input is a hidden state
+ * (W_hh, W_ih of layers >= 1, the head) multiplies the state quantised with the fixed scale 127
+ * (serce_quantize_unit, |h| < 1) in exact int32 sums (kernels.h). Layer 0's input projection is
+ * the table emb_proj, computed once from the float embedding (serce_matvec_q8f). A float model runs
+ * the canonical float matvec throughout. */
+
 /* A weight matrix packed for generation: rows padded to 16 columns, float or int8 + row scales. */
 typedef struct {
     int rows, kpad;
@@ -745,15 +751,22 @@ struct serce_infer {
     pmat head;               /* [V, kh] */
     float *state;            /* [2, L, H]: h then c */
     float *x;                /* [max(kh, ke)] padded input vector */
+    int16_t *xq;             /* [kh] the quantised input of an int8 matrix (int8 models only) */
     float *gx, *gh;          /* [G] */
     float *logits;           /* [V] */
     float *block;
     signed char *qblock;
 };
 
-static void pmat_mv(const serce_kernels *k, const pmat *a, const float *x, float *y) {
-    if (a->q) k->matvec_q8(a->q, a->scale, a->rows, a->kpad, x, y);
-    else k->matvec(a->w, a->rows, a->kpad, x, y);
+/* y = A v for a state vector v [n]; the padding of x and xq beyond n stays zero */
+static void pmat_mv(serce_infer *s, const pmat *a, const float *v, int n, float *y) {
+    if (a->q) {
+        serce_quantize_unit(v, n, s->xq);
+        s->k->matvec_q8(a->q, a->scale, a->rows, a->kpad, s->xq, y);
+    } else {
+        memcpy(s->x, v, sizeof(float) * (size_t)n);
+        s->k->matvec(a->w, a->rows, a->kpad, s->x, y);
+    }
 }
 
 /* Pack tensor index ti of the model into a (float or int8 as stored); *fp / *qp advance. */
@@ -791,7 +804,7 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     serce_infer *s = serce_calloc(1, sizeof *s);
     if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
     s->block = serce_malloc(n * sizeof(float));
-    s->qblock = serce_model_is_int8(m) ? serce_malloc(nmat) : NULL;
+    s->qblock = serce_model_is_int8(m) ? serce_malloc(sizeof(int16_t) * (size_t)kh + nmat) : NULL;
     if (!s->block || (serce_model_is_int8(m) && !s->qblock)) {
         serce_free(s->block), serce_free(s);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation (%.0f MiB)", (double)n * 4 / 1048576.0);
@@ -800,6 +813,10 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     s->L = L, s->H = H, s->G = G, s->V = V, s->E = E, s->kh = kh;
     float *p = s->block;
     signed char *qp = s->qblock;
+    if (qp) { /* xq first: the block is malloc-aligned */
+        s->xq = (int16_t *)(void *)qp, qp += sizeof(int16_t) * (size_t)kh;
+        memset(s->xq, 0, sizeof(int16_t) * (size_t)kh);
+    }
     s->emb_proj = p, p += (size_t)V * G;
     for (int l = 0; l < L; l++) s->bsum[l] = p, p += G;
     s->state = p, p += 2 * (size_t)L * H;
@@ -813,7 +830,8 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     memset(s->x, 0, sizeof(float) * (size_t)kx);
     for (int v = 0; v < V; v++) {
         memcpy(s->x, w->embedding + (size_t)v * E, sizeof(float) * E);
-        pmat_mv(s->k, &wih0, s->x, s->emb_proj + (size_t)v * G);
+        if (wih0.q) serce_matvec_q8f(wih0.q, wih0.scale, G, ke, s->x, s->emb_proj + (size_t)v * G);
+        else s->k->matvec(wih0.w, G, ke, s->x, s->emb_proj + (size_t)v * G);
     }
     for (int l = 0; l < L; l++) {
         if (l > 0) pmat_pack(m, 1 + 4 * l, w->w_ih[l], G, H, kh, &s->wih[l], &p, &qp);
@@ -839,7 +857,8 @@ void serce_infer_reset(serce_infer *s) {
 }
 
 /* One step, canonical math (identical bits on every platform):
- *   pre = (W_ih x + W_hh h) + (b_ih + b_hh)   each product in the canonical matvec order
+ *   pre = (W_ih x + W_hh h) + (b_ih + b_hh)   each product in the canonical matvec order (float) or
+ *                                              exact int32 sums on the quantised state (int8)
  *   c = (f * c) + (i * g);  h = o * tanh(c);  logits = W_head h + b_head */
 void serce_infer_step(serce_infer *s, int token) {
     int L = s->L, H = s->H, G = s->G;
@@ -849,16 +868,13 @@ void serce_infer_step(serce_infer *s, int token) {
     for (int l = 0; l < L; l++) {
         float *h = s->state + (size_t)l * H, *c = s->state + (size_t)(L + l) * H;
         if (l > 0) {
-            memcpy(s->x, s->state + (size_t)(l - 1) * H, sizeof(float) * H); /* padding stays zero */
-            pmat_mv(s->k, &s->wih[l], s->x, s->gx);
+            pmat_mv(s, &s->wih[l], s->state + (size_t)(l - 1) * H, H, s->gx);
             gx = s->gx;
         }
-        memcpy(s->x, h, sizeof(float) * H);
-        pmat_mv(s->k, &s->whh[l], s->x, s->gh);
+        pmat_mv(s, &s->whh[l], h, H, s->gh);
         s->k->cell(H, gx, s->gh, s->bsum[l], c, h);
     }
-    memcpy(s->x, s->state + (size_t)(L - 1) * H, sizeof(float) * H);
-    pmat_mv(s->k, &s->head, s->x, s->logits);
+    pmat_mv(s, &s->head, s->state + (size_t)(L - 1) * H, H, s->logits);
     const float *hb = s->m->p.head_b;
     for (int v = 0; v < s->V; v++) s->logits[v] += hb[v];
 }

@@ -70,7 +70,8 @@ typedef struct {
     serce_params p;      /* views into w */
     char *meta_training; /* serce.training JSON (owned, may be NULL) */
     /* int8 weights (serce export --int8): per entry of the parameter table, NULL where the tensor is
-     * float. w still holds the dequantized values (q * scale) so batched evaluation works as is. */
+     * float. w still holds the dequantized values (q * scale), what the batched forward and training
+     * (--init) see; generation and serce_evaluate use q itself (int8 x int8, kernels.h). */
     signed char *q[SERCE_MAX_TENSORS];  /* [rows, cols] */
     float *qscale[SERCE_MAX_TENSORS];   /* [rows] */
     char *meta_extra_key[8];   /* further metadata carried through load/save (owned) */
@@ -131,7 +132,8 @@ const float *serce_fb_logits(const serce_fb *ws);
 
 typedef struct serce_infer serce_infer;
 
-/* Packs the weights for the canonical-order matvec (see kernels.h); k = NULL picks the best kernels. */
+/* Packs the weights for the canonical-order matvec (see kernels.h), or, for an int8 model, for the
+ * int8 x int8 matvec on the state quantised with the fixed scale 127; k = NULL picks the best kernels. */
 int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **out, serce_error *err);
 void serce_infer_free(serce_infer *s);
 void serce_infer_reset(serce_infer *s);            /* zero state */

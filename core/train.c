@@ -513,10 +513,43 @@ done:
 
 /* ---------------------------------------------------------------- evaluation */
 
+/* -log softmax(z)[target] in double */
+static double nll_of(const float *z, int V, int target) {
+    float mx = z[0];
+    for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+    double sum = 0;
+    for (int v = 0; v < V; v++) sum += exp((double)(z[v] - mx));
+    return log(sum) - (double)(z[target] - mx);
+}
+
+/* Songs one after another through the generation step (batch 1): an int8 model is scored with the
+ * math it generates with (int8 x int8 sums on the quantised state, kernels.h), not with the batched
+ * float forward over its dequantised weights. */
+static int evaluate_songs_step(const serce_model *m, const serce_kernels *k, const serce_songs *d, double *nats,
+                               long *count, serce_error *err) {
+    serce_infer *s;
+    int rc = serce_infer_new(m, k, &s, err);
+    if (rc) return rc;
+    double total = 0;
+    long cnt = 0;
+    for (size_t i = 0; i < d->nsongs; i++) {
+        serce_infer_reset(s);
+        for (size_t j = d->starts[i]; j + 1 < d->starts[i + 1]; j++, cnt++) {
+            serce_infer_step(s, d->toks[j]);
+            total += nll_of(serce_infer_logits(s), m->cfg.vocab, d->toks[j + 1]);
+        }
+    }
+    serce_infer_free(s);
+    if (!isfinite(total)) return serce_fail(err, SERCE_ERR_NUMERIC, "evaluation produced NaN or infinity");
+    *nats = cnt ? total / (double)cnt : 0.0, *count = cnt;
+    return SERCE_OK;
+}
+
 int serce_evaluate(const serce_model *m, const serce_kernels *k, const serce_songs *d, int B, int T, double *nats,
                    long *count, serce_error *err) {
     *nats = 0, *count = 0;
     if (d->nsongs == 0) return serce_fail(err, SERCE_ERR_CORPUS, "nothing to evaluate: no songs");
+    if (serce_model_is_int8(m)) return evaluate_songs_step(m, k, d, nats, count, err);
     if ((size_t)B > d->nsongs) B = (int)d->nsongs;
     /* assign songs to streams, longest first, each to the stream with the least text so far */
     size_t *len = serce_calloc((size_t)B, sizeof(size_t)), *assign = serce_malloc(d->nsongs * sizeof(size_t));
@@ -604,15 +637,9 @@ int serce_evaluate_raw(const serce_model *m, const serce_kernels *k, const int32
     int rc = serce_infer_new(m, k, &s, err);
     if (rc) return rc;
     double total = 0;
-    int V = m->cfg.vocab;
     for (size_t i = 0; i + 1 < n; i++) {
         serce_infer_step(s, toks[i]);
-        const float *z = serce_infer_logits(s);
-        float mx = z[0];
-        for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
-        double sum = 0;
-        for (int v = 0; v < V; v++) sum += exp((double)(z[v] - mx));
-        total += log(sum) - (double)(z[toks[i + 1]] - mx);
+        total += nll_of(serce_infer_logits(s), m->cfg.vocab, toks[i + 1]);
     }
     serce_infer_free(s);
     if (!isfinite(total)) return serce_fail(err, SERCE_ERR_NUMERIC, "evaluation produced NaN or infinity");

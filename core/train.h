@@ -94,8 +94,9 @@ int serce_trainer_restore(serce_trainer *t, const uint8_t *buf, size_t n, char *
 int serce_checkpoint_caller(const uint8_t *buf, size_t n, char **caller_json, serce_error *err);
 
 /* Evaluate on whole songs: each song read from a zero state, every token after its <s> predicted
- * (title characters, <t>, body characters, </s>). Songs are spread over B streams of T steps.
- * Returns mean nats per predicted token in *nats and the count in *count. */
+ * (title characters, <t>, body characters, </s>). Songs are spread over B streams of T steps; an
+ * int8 model's songs go one by one through serce_infer_step instead, so it is scored with the integer
+ * math it generates with. Returns mean nats per predicted token in *nats and the count in *count. */
 int serce_evaluate(const serce_model *m, const serce_kernels *k, const serce_songs *data, int B, int T, double *nats,
                    long *count, serce_error *err);
 /* Evaluate one raw token sequence from a zero state: the first token is only input. */

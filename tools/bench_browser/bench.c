@@ -8,8 +8,7 @@
  *  - single steps with their logits, to check the numbers against PyTorch;
  *  - timings of the parts of a step (matvec kernels, the gate nonlinearities), and an experimental
  *    step that must give bit-identical logits (checked: bb_exp_compare), to show where the time goes
- *    and what is left: the gate nonlinearities four lanes at a time, the int8 widening without the
- *    sitofp that Emscripten 3.1.6's clang scalarises, optionally two matvec rows per pass.
+ *    and what is left: the core's kernels, optionally two float matvec rows per pass.
  */
 #include <stdint.h>
 #include <string.h>
@@ -138,12 +137,9 @@ static void matvec_x2(const float *W, int rows, int kpad, const float *x, float 
 }
 #endif
 
-/* The int8 widening without sitofp and the four-lane cell, first tried here, are now the core's
- * kernels (matvec_q8_simd128, cell_simd128 in core/kernels.c): the experimental step calls them, so
- * it measures the site's kernels plus the two-row matvec above. */
-static void matvec_q8_magic(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y) {
-    serce_kernels_best()->matvec_q8(Q, scale, rows, kpad, x, y);
-}
+/* The four-lane cell, first tried here, is now the core's kernel (cell_simd128 in core/kernels.c), as
+ * is the int8 x int8 matvec on the quantised state: the experimental step calls them, so it measures
+ * the site's kernels plus the two-row float matvec above. */
 static void gates_simd(int H, const float *gx, const float *gh, const float *b, float *c, float *h) {
     serce_kernels_best()->cell(H, gx, gh, b, c, h);
 }
@@ -190,19 +186,22 @@ typedef struct {
     xmat wih[SERCE_MAX_LAYERS], whh[SERCE_MAX_LAYERS], head;
     float *bsum[SERCE_MAX_LAYERS];
     float *state, *x, *gx, *gh, *logits;
+    int16_t *xq;
     const float *head_b;
 } xstep;
 
 static xstep xs_[MAXS];
 
 static void xmv(const xstep *e, const xmat *a, const float *x, float *y) {
-    if (a->q) matvec_q8_magic(a->q, a->scale, a->rows, a->kpad, x, y);
-    else if (e->variant == 1) matvec_x2(a->w, a->rows, a->kpad, x, y);
+    if (a->q) {
+        serce_quantize_unit(x, e->H, e->xq);
+        serce_kernels_best()->matvec_q8(a->q, a->scale, a->rows, a->kpad, e->xq, y);
+    } else if (e->variant == 1) matvec_x2(a->w, a->rows, a->kpad, x, y);
     else serce_kernels_best()->matvec(a->w, a->rows, a->kpad, x, y);
 }
 
-/* Set up the experimental step of model h: SIMD gates, the int8 widening without sitofp, and
- * (variant 1) matvec_x2. 1, or 0 if it cannot. */
+/* Set up the experimental step of model h: the core's kernels and (variant 1) matvec_x2. 1, or 0 if
+ * it cannot. */
 API int bb_exp_init(int h, int variant) {
     bslot *b = get(h);
     if (!b) return 0;
@@ -220,12 +219,13 @@ API int bb_exp_init(int h, int variant) {
     e->gx = serce_calloc((size_t)G, sizeof(float));
     e->gh = serce_calloc((size_t)G, sizeof(float));
     e->logits = serce_calloc((size_t)e->V, sizeof(float));
-    if (!e->emb_proj || !e->state || !e->x || !e->gx || !e->gh || !e->logits) return 0;
+    e->xq = serce_calloc((size_t)e->kh, sizeof(int16_t));
+    if (!e->emb_proj || !e->state || !e->x || !e->gx || !e->gh || !e->logits || !e->xq) return 0;
     xmat w0;
     if (!xpack(m, 1, p->w_ih[0], G, e->E, ke, &w0)) return 0;
     for (int v = 0; v < e->V; v++) { /* as serce_infer_new: with the build's kernels */
         memcpy(e->x, p->embedding + (size_t)v * e->E, sizeof(float) * e->E);
-        if (w0.q) serce_kernels_best()->matvec_q8(w0.q, w0.scale, G, ke, e->x, e->emb_proj + (size_t)v * G);
+        if (w0.q) serce_matvec_q8f(w0.q, w0.scale, G, ke, e->x, e->emb_proj + (size_t)v * G);
         else serce_kernels_best()->matvec(w0.w, G, ke, e->x, e->emb_proj + (size_t)v * G);
     }
     serce_free(w0.w), serce_free(w0.q);
@@ -337,7 +337,8 @@ API int bb_gates_compare(int n, float span) {
     return diff;
 }
 
-/* matvec_x2 and matvec_q8_magic against the build's kernels on random data: differing outputs */
+/* matvec_x2 against the build's float matvec (1 if they differ), the build's int8 matvec against the
+ * reference on a quantised vector (2 if they differ), on random data */
 API int bb_kernels_compare(int rows, int kpad) {
     size_t n = (size_t)rows * kpad;
     float *W = serce_malloc(n * sizeof(float)), *x = serce_malloc((size_t)kpad * sizeof(float));
@@ -361,26 +362,31 @@ API int bb_kernels_compare(int rows, int kpad) {
     k->matvec(W, rows, kpad, x, y1);
     matvec_x2(W, rows, kpad, x, y2);
     diff += memcmp(y1, y2, sizeof(float) * (size_t)rows) != 0;
-    k->matvec_q8(Q, scale, rows, kpad, x, y1);
-    matvec_q8_magic(Q, scale, rows, kpad, x, y2);
+    int16_t *xq = serce_malloc((size_t)kpad * sizeof(int16_t));
+    if (!xq) return -1;
+    for (int i = 0; i < kpad; i++) x[i] *= 1.0f / 8.0f; /* the state's range, |x| < 1 */
+    serce_quantize_unit(x, kpad, xq);
+    k->matvec_q8(Q, scale, rows, kpad, xq, y1);
+    serce_matvec_q8_ref(Q, scale, rows, kpad, xq, y2);
     diff += 2 * (memcmp(y1, y2, sizeof(float) * (size_t)rows) != 0);
-    serce_free(W), serce_free(x), serce_free(y1), serce_free(y2), serce_free(scale), serce_free(Q);
+    serce_free(W), serce_free(x), serce_free(y1), serce_free(y2), serce_free(scale), serce_free(Q), serce_free(xq);
     return diff;
 }
 
 /* ---------------------------------------------------------------- parts of a step, timed */
 
 /* Mean microseconds per call of one part, repeated for at least min_ms:
- *   what 0: the build's matvec (rows x kpad, float)    1: the build's int8 matvec
+ *   what 0: the build's matvec (rows x kpad, float)    1: the build's int8 matvec (quantised input)
  *        2: matvec_x2                                    3: the gate update of one layer (H = rows)
- *        4: the reference (scalar) matvec                5: matvec_q8_magic
+ *        4: the reference (scalar) matvec                5: quantising the state + the int8 matvec
  *        6: the SIMD gate update (gates_simd) */
 API double bb_time_part(int what, int rows, int kpad, double min_ms) {
     size_t n = (size_t)rows * kpad;
     float *W = serce_malloc(n * sizeof(float)), *x = serce_malloc((size_t)kpad * sizeof(float));
     float *y = serce_malloc((size_t)12 * rows * sizeof(float)), *scale = serce_malloc((size_t)rows * sizeof(float));
     signed char *Q = serce_malloc(n);
-    if (!W || !x || !y || !scale || !Q) return -1;
+    int16_t *xq = serce_malloc((size_t)kpad * sizeof(int16_t));
+    if (!W || !x || !y || !scale || !Q || !xq) return -1;
     uint32_t r = 12345;
     for (size_t i = 0; i < n; i++) {
         r = r * 1664525u + 1013904223u;
@@ -388,6 +394,7 @@ API double bb_time_part(int what, int rows, int kpad, double min_ms) {
         Q[i] = (signed char)((int)(r >> 24) - 128);
     }
     for (int k = 0; k < kpad; k++) x[k] = (float)(k % 7) * 0.1f - 0.3f;
+    serce_quantize_unit(x, kpad, xq);
     for (int i = 0; i < rows; i++) scale[i] = 0.01f;
     for (int i = 0; i < 12 * rows; i++) y[i] = (float)(i % 5) * 0.2f - 0.4f;
     const serce_kernels *k = serce_kernels_best();
@@ -397,13 +404,16 @@ API double bb_time_part(int what, int rows, int kpad, double min_ms) {
         for (int i = 0; i < 16; i++) {
             switch (what) {
             case 0: k->matvec(W, rows, kpad, x, y); break;
-            case 1: k->matvec_q8(Q, scale, rows, kpad, x, y); break;
+            case 1: k->matvec_q8(Q, scale, rows, kpad, xq, y); break;
             case 2: matvec_x2(W, rows, kpad, x, y); break;
             case 3: /* gx, gh, b = y, y + 4H, y + 8H; c, h = W, W + H */
                 gates_scalar(rows, y, y + 4 * rows, y + 8 * rows, W, W + rows);
                 W[0] = 0.5f;
                 break;
-            case 5: matvec_q8_magic(Q, scale, rows, kpad, x, y); break;
+            case 5:
+                serce_quantize_unit(x, kpad, xq);
+                k->matvec_q8(Q, scale, rows, kpad, xq, y);
+                break;
             case 6:
                 gates_simd(rows, y, y + 4 * rows, y + 8 * rows, W, W + rows);
                 W[0] = 0.5f;
@@ -415,6 +425,6 @@ API double bb_time_part(int what, int rows, int kpad, double min_ms) {
         calls += 16;
         el = emscripten_get_now() - t0;
     } while (el < min_ms);
-    serce_free(W), serce_free(x), serce_free(y), serce_free(scale), serce_free(Q);
+    serce_free(W), serce_free(x), serce_free(y), serce_free(scale), serce_free(Q), serce_free(xq);
     return el * 1000.0 / (double)calls;
 }
