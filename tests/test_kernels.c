@@ -13,7 +13,9 @@
  *  - serce_infer_step (packed weights, canonical order) against serce_forward_backward's logits on
  *    the same tokens (B = 1, <s> in the middle): within 1e-5 relative to the step's largest |logit|,
  *    the final state within 1e-5 relative; and serce_infer with
- *    serce_kernels_ref() vs NULL (the best kernels) bit-identical over 50 steps. */
+ *    serce_kernels_ref() vs NULL (the best kernels) bit-identical over 50 steps.
+ * Also built for WebAssembly with SIMD128 and run by node (CTest web_wasm_test_kernels), so the
+ * simd128 variants are checked where they run. */
 #include "check.h"
 #include "kernels.h"
 #include "model.h"

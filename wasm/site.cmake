@@ -2,7 +2,7 @@
 #
 # Target `site` (part of `all`):
 #   1. the WebAssembly build: `emcmake cmake -S wasm -B <build>/wasm && cmake --build <build>/wasm`
-#      -> serce-simd.js/.wasm and serce-plain.js/.wasm
+#      -> serce-simd.js/.wasm and serce-plain.js/.wasm (and the kernel tests for node)
 #   2. the static site in <build>/site: www/ + the wasm outputs + www/models, with sw.js stamped with a
 #      content hash so a new build replaces the old offline cache (wasm/assemble-site.mjs).
 # Inputs: SERCE_EMCMAKE, SERCE_NODE (found by the caller).
@@ -19,10 +19,12 @@ set(SERCE_EM_ENV ${CMAKE_COMMAND} -E env --unset=MAKEFLAGS --unset=MFLAGS "NODE_
 
 file(GLOB SERCE_WASM_DEPS CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/core/*.c ${CMAKE_SOURCE_DIR}/core/*.h
-  ${CMAKE_SOURCE_DIR}/wasm/*.c ${CMAKE_SOURCE_DIR}/wasm/*.h ${CMAKE_SOURCE_DIR}/wasm/CMakeLists.txt)
+  ${CMAKE_SOURCE_DIR}/wasm/*.c ${CMAKE_SOURCE_DIR}/wasm/*.h ${CMAKE_SOURCE_DIR}/wasm/CMakeLists.txt
+  ${CMAKE_SOURCE_DIR}/tests/test_kernels.c ${CMAKE_SOURCE_DIR}/tests/test_int8.c ${CMAKE_SOURCE_DIR}/tests/check.h)
 set(SERCE_WASM_OUTPUTS
   ${SERCE_WASM_DIR}/serce-simd.js ${SERCE_WASM_DIR}/serce-simd.wasm
-  ${SERCE_WASM_DIR}/serce-plain.js ${SERCE_WASM_DIR}/serce-plain.wasm)
+  ${SERCE_WASM_DIR}/serce-plain.js ${SERCE_WASM_DIR}/serce-plain.wasm
+  ${SERCE_WASM_DIR}/test_kernels-simd.js ${SERCE_WASM_DIR}/test_int8-simd.js)
 
 add_custom_command(
   OUTPUT ${SERCE_WASM_OUTPUTS}
