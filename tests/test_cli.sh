@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_cli.sh — the `serce` CLI end to end, as a user runs it, on a tiny corpus the project wrote
 # itself (tests/data/tiny-songs.txt; no lyrics from ../shared). Checks: training loss falls; eval,
-# sample and info work; an interrupted and resumed run ends with exactly the same weights as an
+# sample and info work, for an int8 export too; an interrupted and resumed run ends with exactly the same weights as an
 # uninterrupted one; bad input is a one-line error with a non-zero exit.
 # Usage: test_cli.sh PATH/TO/serce
 set -u
@@ -50,6 +50,17 @@ out=$("$SERCE" sample "$W/m.safetensors" --prime "Qxw" --length 30 2>&1); rc=$?
 check '[ $rc -ne 0 ] && [[ "$out" == *"Q"*"U+0051"* ]] && [ $(echo "$out" | wc -l) -eq 1 ]' "unknown prime characters listed: $out"
 out=$("$SERCE" sample "$W/m.safetensors" --songs 2 --seed 9 --length 5000)
 check '[ $? -eq 0 ]' "sample --songs"
+
+# --- an int8 export: measured on the held-out songs, evaluated and sampled like a float model
+out=$("$SERCE" export "$W/m.safetensors" -o "$W/q8.safetensors" --int8 --corpus "$CORPUS" 2>&1)
+check '[ $? -eq 0 ] && [[ "$out" == *"int8 check on "*" held-out songs: float32 "*" bpc, int8 "*" bpc"* ]]' "export --int8 --corpus: $out"
+check '[ $(stat -c %s "$W/q8.safetensors") -lt $(stat -c %s "$W/m.safetensors") ]' "the int8 file is smaller"
+out=$("$SERCE" eval "$W/q8.safetensors" "$CORPUS" --json)
+f32=$("$SERCE" eval "$W/m.safetensors" "$CORPUS" --json)
+check "$PY -c 'import json; a=json.loads(\"\"\"$out\"\"\"); b=json.loads(\"\"\"$f32\"\"\"); assert a[\"chars\"]==b[\"chars\"] and abs(a[\"bpc\"]-b[\"bpc\"])<0.05, (a, b)'" "int8 eval close to float: $out vs $f32"
+out=$("$SERCE" sample "$W/q8.safetensors" --prime "Gece" --length 80 --seed 3)
+out2=$("$SERCE" sample "$W/q8.safetensors" --prime "Gece" --length 80 --seed 3)
+check '[[ "$out" == Gece* ]] && [ ${#out} -ge 60 ] && [ "$out" == "$out2" ]' "int8 sample: same seed, same text"
 
 # --- interrupted + resumed == uninterrupted (bit-exact weights)
 "$SERCE" train "$CORPUS" -o "$W/a.safetensors" "${SMALL[@]}" --steps 50 --val-fraction 0 --eval-every 10 -q --dropout 0.2

@@ -8,6 +8,7 @@
 //    `serce sample` with the same flags and with --settings, the same report (stats) as natively;
 //    skip_prime, next_words (as natively), originality spans in UTF-16 offsets (as natively, and as the
 //    CLI's --originality listing) on a test model exported with the index of its own text;
+//  - the same for an int8 export of the test model (logits bit for bit, text byte for byte);
 //  - the simd flavour runs the simd128 kernel, the plain one the reference kernel.
 // Run by tests/web/run.mjs (CTest web_wasm); node's built-in test runner.
 import assert from 'node:assert/strict';
@@ -15,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 
 import {
   asCliOutput, CLI, cliSample, cliSampleSettings, probe, probeJson, probeNextWords, probeOriginality, readBytes, SITE, songFlags, TEXT,
@@ -438,6 +439,32 @@ for (const flavour of ['simd', 'plain']) {
       assert.ok(Math.abs(pct - 100 * orig.novelty) <= 0.051, `${pct} vs ${orig.novelty}`);
     });
 
+    test('an int8 model (serce export --int8): logits bit-identical to native, text byte-identical to serce sample', () => {
+      const q8 = join(tm.dir, 'test.int8.safetensors');
+      execFileSync(CLI, ['export', tm.model, '-o', q8, '--int8'], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const qBytes = readBytes(q8);
+      const header = JSON.parse(Buffer.from(qBytes.subarray(8, 8 + Number(Buffer.from(qBytes).readBigUInt64LE(0)))).toString('utf8'));
+      assert.equal(header['lstm.weight_hh_l0'].dtype, 'I8', 'the export is int8');
+      for (const c of [CASES[1], CASES[3], CASES[4]]) {
+        const w = wasmRun(M, qBytes, c, 1, 400);
+        const n = probe(q8, c, 1, 400);
+        assert.deepEqual(w, { ...n, info: w.info }, `${c.name}: chunks, kinds and logits differ`);
+      }
+      for (const c of CASES) {
+        const w = wasmRun(M, qBytes, c, 16, 0);
+        const cli = cliSample(q8, c);
+        assert.equal(cli.status, 0, cli.stderr);
+        assert.ok(textOf(w).length > 0);
+        assert.equal(asCliOutput(textOf(w)), cli.stdout, c.name);
+      }
+      for (const c of SONG_CASES.slice(0, 3)) {
+        const w = wasmRunJson(M, qBytes, c.prime, c.settings, 32);
+        const cli = cliRun(q8, c.prime, c.settings);
+        assert.equal(cli.status, 0, cli.stderr);
+        assert.equal(asCliOutput(textOf(w)), cli.stdout, c.name);
+      }
+    });
+
     test('every site model (float32 and int8) generates the same text as serce sample', () => {
       let index;
       try { index = JSON.parse(readFileSync(join(SITE, 'models', 'index.json'), 'utf8')); } catch (e) { return; } // the site is optional here
@@ -470,6 +497,10 @@ test('both flavours agree with each other', async () => {
   try {
     const bytes = readBytes(tm.model);
     for (const c of CASES) assert.deepEqual(wasmRun(S, bytes, c, 1, 200).chunks, wasmRun(P, bytes, c, 1, 200).chunks, c.name);
+    const q8 = join(tm.dir, 'test.int8.safetensors');
+    execFileSync(CLI, ['export', tm.model, '-o', q8, '--int8'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const qBytes = readBytes(q8);
+    for (const c of CASES) assert.deepEqual(wasmRun(S, qBytes, c, 1, 200).chunks, wasmRun(P, qBytes, c, 1, 200).chunks, `int8: ${c.name}`);
   } finally {
     tm.cleanup();
   }
