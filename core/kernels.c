@@ -14,6 +14,10 @@
 #include <emmintrin.h>
 #define SERCE_HAVE_SSE 1
 #endif
+#if defined(SERCE_HAVE_SSE) && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#include <immintrin.h>
+#define SERCE_HAVE_AVX2_Q8 1 /* compiled for every x86 build, used when the CPU has AVX2 */
+#endif
 #if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
 #endif
@@ -152,6 +156,37 @@ static void matvec_q8_sse(const signed char *Q, const float *scale, int rows, in
         y[r] = ((float)_mm_cvtsi128_si32(a) * scale[r]) * SERCE_Q8_INV;
     }
 }
+
+#if defined(SERCE_HAVE_AVX2_Q8)
+/* As matvec_q8_sse, 16 weights per instruction: vpmovsxbw widens them, vpmaddwd multiplies by the
+ * 16 int16 inputs and adds pairs. Compiled with the target attribute (the build itself targets
+ * baseline x86-64) and picked by serce_kernels_best() when the CPU has AVX2. */
+__attribute__((target("avx2"))) static inline __m256i q8_madd16_avx2(const signed char *q, __m256i x) {
+    return _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)q)), x);
+}
+
+__attribute__((target("avx2"))) static void matvec_q8_avx2(const signed char *Q, const float *scale, int rows, int kpad,
+                                                            const int16_t *xq, float *y) {
+    const __m128 inv = _mm_set1_ps(SERCE_Q8_INV);
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const signed char *q0 = Q + (size_t)r * kpad, *q1 = q0 + kpad, *q2 = q1 + kpad, *q3 = q2 + kpad;
+        __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
+        for (int k = 0; k < kpad; k += 16) {
+            __m256i x = _mm256_loadu_si256((const __m256i *)(xq + k));
+            a0 = _mm256_add_epi32(a0, q8_madd16_avx2(q0 + k, x));
+            a1 = _mm256_add_epi32(a1, q8_madd16_avx2(q1 + k, x));
+            a2 = _mm256_add_epi32(a2, q8_madd16_avx2(q2 + k, x));
+            a3 = _mm256_add_epi32(a3, q8_madd16_avx2(q3 + k, x));
+        }
+        /* per 128-bit half: [a0, a1, a2, a3] pair sums twice over; then the halves (integers: any order) */
+        __m256i h = _mm256_hadd_epi32(_mm256_hadd_epi32(a0, a1), _mm256_hadd_epi32(a2, a3));
+        __m128i s = _mm_add_epi32(_mm256_castsi256_si128(h), _mm256_extracti128_si256(h, 1));
+        _mm_storeu_ps(y + r, _mm_mul_ps(_mm_mul_ps(_mm_cvtepi32_ps(s), _mm_loadu_ps(scale + r)), inv));
+    }
+    if (r < rows) matvec_q8_sse(Q + (size_t)r * kpad, scale + r, rows - r, kpad, xq, y + r);
+}
+#endif
 
 /* Four 4-lane accumulators = the 16 canonical lanes; reduction in the canonical tree. */
 static void matvec_sse(const float *W, int rows, int kpad, const float *x, float *y) {
@@ -327,24 +362,35 @@ static void cell_simd128(int H, const float *gx, const float *gh, const float *b
 
 /* ---------------------------------------------------------------- the table */
 
-static const serce_kernels k_ref = {"ref", serce_gemm_ref, "ref", serce_matvec_ref, serce_matvec_q8_ref, serce_cell_ref};
-static const serce_kernels k_best = {
+static const serce_kernels k_ref = {"ref", serce_gemm_ref, "ref", serce_matvec_ref, serce_matvec_q8_ref, "ref",
+                                    serce_cell_ref};
 #if defined(SERCE_HAVE_BLAS)
-    "openblas", gemm_blas,
+#define SERCE_BEST_GEMM "openblas", gemm_blas
 #else
-    "ref", serce_gemm_ref,
+#define SERCE_BEST_GEMM "ref", serce_gemm_ref
 #endif
+static const serce_kernels k_best = {
+    SERCE_BEST_GEMM,
 #if defined(__wasm_simd128__)
-    "simd128", matvec_simd128, matvec_q8_simd128, cell_simd128,
+    "simd128", matvec_simd128, matvec_q8_simd128, "simd128", cell_simd128,
 #elif defined(SERCE_HAVE_SSE)
-    "sse", matvec_sse, matvec_q8_sse, serce_cell_ref,
+    "sse", matvec_sse, matvec_q8_sse, "sse2", serce_cell_ref,
 #else
-    "ref", serce_matvec_ref, serce_matvec_q8_ref, serce_cell_ref,
+    "ref", serce_matvec_ref, serce_matvec_q8_ref, "ref", serce_cell_ref,
 #endif
 };
+#if defined(SERCE_HAVE_AVX2_Q8)
+static const serce_kernels k_avx2 = {SERCE_BEST_GEMM, "sse", matvec_sse, matvec_q8_avx2, "avx2", serce_cell_ref};
+static int cpu_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
+#endif
 
 const serce_kernels *serce_kernels_ref(void) { return &k_ref; }
-const serce_kernels *serce_kernels_best(void) { return &k_best; }
+const serce_kernels *serce_kernels_best(void) {
+#if defined(SERCE_HAVE_AVX2_Q8)
+    if (cpu_avx2()) return &k_avx2;
+#endif
+    return &k_best;
+}
 
 int serce_kernels_all(const serce_kernels **out, int max) {
     int n = 0;
@@ -352,5 +398,8 @@ int serce_kernels_all(const serce_kernels **out, int max) {
     if (n < max && (k_best.gemm != k_ref.gemm || k_best.matvec != k_ref.matvec || k_best.matvec_q8 != k_ref.matvec_q8 ||
                      k_best.cell != k_ref.cell))
         out[n++] = &k_best;
+#if defined(SERCE_HAVE_AVX2_Q8)
+    if (n < max && cpu_avx2()) out[n++] = &k_avx2;
+#endif
     return n;
 }

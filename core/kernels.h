@@ -55,6 +55,7 @@ typedef struct {
     const char *matvec_name;
     serce_matvec_fn matvec;
     serce_matvec_q8_fn matvec_q8;
+    const char *matvec_q8_name;
     serce_cell_fn cell;
 } serce_kernels;
 
@@ -75,7 +76,9 @@ void serce_quantize_unit(const float *x, int n, int16_t *xq);
  * order (each product float(q) * x rounded, then the 16-lane sums). One plain C version. */
 void serce_matvec_q8f(const signed char *Q, const float *scale, int rows, int kpad, const float *x, float *y);
 
-/* The fastest variants compiled into this build (BLAS gemm if present; SIMD matvec if present). */
+/* The fastest variants compiled into this build (BLAS gemm if present; SIMD matvec if present). On
+ * x86 with GCC or clang the int8 matvec is chosen when the program runs: AVX2 if the CPU has it, else
+ * SSE2 (integer sums: the same bits either way). */
 const serce_kernels *serce_kernels_best(void);
 /* The reference variants. */
 const serce_kernels *serce_kernels_ref(void);

@@ -134,9 +134,9 @@ static void q8_case(const serce_kernels **ks, int nk, uint64_t *rng, int rows, i
         ks[k]->matvec_q8(q, sc, rows, kpad, xq, y1);
         int same = !memcmp(y0, y1, sizeof(float) * rows);
         q8_mismatch += !same;
-        CHECK(same, "q8 matvec %s differs from ref at %dx%d (mode %d)", ks[k]->matvec_name, rows, kpad, mode);
+        CHECK(same, "q8 matvec %s differs from ref at %dx%d (mode %d)", ks[k]->matvec_q8_name, rows, kpad, mode);
         CHECK(yb[rows + off] == -7.0f && (off == 0 || yb[0] == -7.0f), "q8 matvec %s writes outside y (%dx%d)",
-              ks[k]->matvec_name, rows, kpad);
+              ks[k]->matvec_q8_name, rows, kpad);
         q8_cases++;
     }
     free(qb), free(scb), free(y0), free(yo), free(yb), free(xb);
@@ -230,7 +230,7 @@ static void test_step_spec(const serce_model *l) {
     }
     for (int k = 0; k < nk; k++) {
         CHECK(diff[k] == 0, "int8 step with %s kernels differs from the specification in %d of %d steps",
-              ks[k]->matvec_name, diff[k], steps);
+              ks[k]->matvec_q8_name, diff[k], steps);
         serce_infer_free(si[k]);
     }
     free(st), free(z);

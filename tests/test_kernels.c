@@ -351,7 +351,7 @@ int main(void) {
     }
     CHECK(has_best, "serce_kernels_all lists the best kernels");
     printf("%d kernel variants:", nk);
-    for (int i = 0; i < nk; i++) printf(" %s/%s", ks[i]->gemm_name, ks[i]->matvec_name);
+    for (int i = 0; i < nk; i++) printf(" %s/%s/%s", ks[i]->gemm_name, ks[i]->matvec_name, ks[i]->matvec_q8_name);
     printf("\n");
     for (int i = 0; i < nk; i++) {
         test_gemm(ks[i]);

@@ -192,13 +192,13 @@ int cmd_bench(int argc, char **argv) {
             double g8 = bench_generate(m, seconds);
             if (json)
                 printf("{\"shape\":\"%s\",\"what\":\"generate\",\"precision\":\"int8\",\"threads\":1,"
-                       "\"chars_per_s\":%.0f,\"kernel\":\"%s\"}\n", nm, g8, k->matvec_name);
+                       "\"chars_per_s\":%.0f,\"kernel\":\"%s\"}\n", nm, g8, k->matvec_q8_name);
             else
                 printf("%-14s %-9s %9s %8d %14.0f\n", nm, "generate", "int8", 1, g8);
         }
         fflush(stdout);
         serce_model_free(m);
     }
-    if (!json) printf("kernels: gemm %s, matvec %s\n", k->gemm_name, k->matvec_name);
+    if (!json) printf("kernels: gemm %s, matvec %s, int8 matvec %s\n", k->gemm_name, k->matvec_name, k->matvec_q8_name);
     return 0;
 }
