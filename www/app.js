@@ -200,9 +200,10 @@
     if (saved === 'en' || saved === 'tr') lang = saved;
   } catch (e) { /* storage may be blocked: Turkish */ }
 
+  // vars: values, or functions giving them in the current language (for texts shown again after a language switch)
   function t(key, vars) {
     let s = (STR[lang] && STR[lang][key]) || STR.tr[key] || key;
-    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+    if (vars) s = s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(typeof vars[k] === 'function' ? vars[k]() : vars[k]) : m));
     return s;
   }
   const locale = () => (lang === 'tr' ? 'tr-TR' : 'en-GB');
@@ -236,6 +237,7 @@
     auto: null,            // settings from a permalink, generated once the model is ready
     dynamic: [],           // [fn] re-run on language change
     status: null,          // [key, vars] of the load/generation status line
+    error: null,           // [key, vars] of the error banner
     avoidTouched: false,   // the user (or a permalink) chose "avoid copying"; a new model does not reset it
     report: null,          // {params, stats, orig} of the lyrics on screen
     origSeq: 0,
@@ -256,6 +258,7 @@
     el.lang.setAttribute('aria-label', t('langLabel'));
     el.lang.lang = lang === 'tr' ? 'en' : 'tr';
     renderStatus();
+    renderError();
     renderModelFacts();
     renderCard();
     renderShare();
@@ -272,13 +275,18 @@
   });
 
   // ---------------------------------------------------------------- messages to the user
-  function showError(msg) {
-    el.error.textContent = msg;
-    el.error.hidden = false;
+  // the banner keeps its key and values, so a language switch translates it again
+  function showError(key, vars) {
+    S.error = [key, vars];
+    renderError();
   }
   function clearError() {
-    el.error.hidden = true;
-    el.error.textContent = '';
+    S.error = null;
+    renderError();
+  }
+  function renderError() {
+    el.error.textContent = S.error ? t(S.error[0], S.error[1]) : '';
+    el.error.hidden = !S.error;
   }
   function setStatus(key, vars) {
     S.status = key ? [key, vars] : null;
@@ -313,7 +321,7 @@
     S.worker.onmessage = (ev) => onWorker(ev.data);
     S.worker.onerror = (ev) => {
       ev.preventDefault();
-      showError(t('errWasm', { msg: ev.message || 'worker error' }));
+      showError('errWasm', { msg: ev.message || 'worker error' });
     };
     S.worker.postMessage({ type: 'init', simd: simdSupported() });
   }
@@ -328,7 +336,7 @@
         loadIndex();
         break;
       case 'fatal':
-        showError(t('errWasm', { msg: m.message }));
+        showError('errWasm', { msg: m.message });
         setStatus(null);
         break;
       case 'progress':
@@ -342,8 +350,8 @@
         if (m.seq !== S.loadSeq) break;
         setProgress(S.model ? 1 : 0, 1);
         setStatus(S.model ? 'ready' : null);
-        showError(m.phase === 'download' ? t('errFetch', { msg: m.message })
-          : t('errLoad', { file: m.file || '?', msg: `${String(m.message).replace(/[.\s]+$/, '')}.` }));
+        if (m.phase === 'download') showError('errFetch', { msg: m.message });
+        else showError('errLoad', { file: m.file || '?', msg: `${String(m.message).replace(/[.\s]+$/, '')}.` });
         syncModelSelect();
         updateButtons();
         break;
@@ -355,7 +363,7 @@
         if (!S.gen || m.id !== S.gen.id) break;
         if (S.gen.cowrite) el.cowrite.readOnly = false;
         S.gen = null;
-        showError(t('errGen', { msg: m.message }));
+        showError('errGen', { msg: m.message });
         setStatus('ready');
         updateButtons();
         break;
@@ -372,7 +380,7 @@
       if (!idx || !Array.isArray(idx.models) || !idx.models.length) throw new Error('no models');
       S.index = idx;
     } catch (e) {
-      showError(t('errIndex', { msg: e.message }));
+      showError('errIndex', { msg: e.message });
       setStatus(null);
       return;
     }
@@ -388,7 +396,7 @@
     if (asked !== null) {
       if (S.index.models.some((m) => m.file === asked)) want = asked;
       else {
-        showError(t('errUnknownModel', { name: asked }));
+        showError('errUnknownModel', { name: asked });
         S.auto = null;
       }
     }
@@ -412,7 +420,7 @@
     if (!file) return;
     clearError();
     if (file.size > MAX_MODEL_BYTES) {
-      showError(t('errLoad', { file: file.name, msg: t('errTooBig', { size: fmtBytes(file.size) }) }));
+      showError('errLoad', { file: file.name, msg: () => t('errTooBig', { size: fmtBytes(file.size) }) });
       return;
     }
     const seq = ++S.loadSeq;
@@ -422,7 +430,7 @@
     try {
       buf = await file.arrayBuffer();
     } catch (e) {
-      if (seq === S.loadSeq) showError(t('errLoad', { file: file.name, msg: `${e.message}.` }));
+      if (seq === S.loadSeq) showError('errLoad', { file: file.name, msg: `${e.message}.` });
       return;
     }
     if (seq !== S.loadSeq) return;
@@ -580,25 +588,25 @@
   // settings from the controls; null (and an error shown) if one is out of range
   function readControls() {
     const seedS = el.seed.value.trim();
-    if (!isInt(seedS) || Number(seedS) > MAX_SEED) return showError(t('errSeed')), el.seed.focus(), null;
+    if (!isInt(seedS) || Number(seedS) > MAX_SEED) return showError('errSeed'), el.seed.focus(), null;
     const unit = el.unit.value === 'length' ? 'length' : 'songs';
     const max = unit === 'songs' ? 20 : 20000;
     const amountS = el.amount.value.trim();
     if (!isInt(amountS) || Number(amountS) < 1 || Number(amountS) > max)
-      return showError(t('errAmount', { max })), el.amount.focus(), null;
+      return showError('errAmount', { max }), el.amount.focus(), null;
     const topK = el['top-k'].value.trim();
-    if (!isInt(topK)) return (el.advanced.open = true), showError(t('errTopK')), el['top-k'].focus(), null;
+    if (!isInt(topK)) return (el.advanced.open = true), showError('errTopK'), el['top-k'].focus(), null;
     const topP = Number(el['top-p'].value);
-    if (!(topP > 0 && topP <= 1)) return (el.advanced.open = true), showError(t('errTopP')), el['top-p'].focus(), null;
+    if (!(topP > 0 && topP <= 1)) return (el.advanced.open = true), showError('errTopP'), el['top-p'].focus(), null;
     const linesS = el.lines.value.trim();
-    if (!isInt(linesS) || Number(linesS) < 1 || Number(linesS) > 32) return showError(t('errLines')), el.lines.focus(), null;
+    if (!isInt(linesS) || Number(linesS) < 1 || Number(linesS) > 32) return showError('errLines'), el.lines.focus(), null;
     const pen = Number(el.penalty.value);
     if (el.repetition.checked && !(pen >= 1 && pen <= 100))
-      return (el.advanced.open = true), showError(t('errPenalty')), el.penalty.focus(), null;
+      return (el.advanced.open = true), showError('errPenalty'), el.penalty.focus(), null;
     const shape = {};
     for (const [name, cap] of PRESETS) {
       shape[name] = presetValue(name);
-      if (utf8Len(shape[name]) > cap) return showError(t('errTooLong', { name: t(name) })), el[`${name}-custom`].focus(), null;
+      if (utf8Len(shape[name]) > cap) return showError('errTooLong', { name: () => t(name) }), el[`${name}-custom`].focus(), null;
     }
     return {
       model: S.model.file,
@@ -753,7 +761,7 @@
   const currentText = () => (S.cowrite ? el.cowrite.value : el.lyrics.textContent);
 
   function startGeneration(p) {
-    if (!S.model) return showError(t('errNoModel'));
+    if (!S.model) return showError('errNoModel');
     if (S.gen) stopGeneration();
     if (S.cowrite) setCowrite(false, true);
     clearError();
@@ -1411,7 +1419,7 @@
   }
   for (const [name] of PRESETS) syncPreset(name);
   applyLang();
-  if (S.linkError) showError(t('errParam', { name: S.linkError }));
+  if (S.linkError) showError('errParam', { name: S.linkError });
   updateButtons();
   startWorker();
   registerServiceWorker();

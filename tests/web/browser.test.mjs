@@ -2,7 +2,8 @@
 // Serves build/site with tests/web/serve.mjs (which also sends the page's CSP as a header, so the
 // worker and the wasm instantiation are held to it) and checks, in fresh browser contexts:
 // loading, streaming, Stop, permalinks (also against `serce sample`), the plain fallback, broken and
-// own model files (file input and drag and drop), the keyboard, the language toggle, the model card,
+// own model files (file input and drag and drop), the keyboard, the language toggle (also of an error
+// already shown), the model card,
 // main-thread responsiveness during generation, a sub-path with the service worker and offline use,
 // no console errors and no request outside the origin. The lyric features: song form, metre and rhyme
 // (the report, the permalink and the shown command, run as shown, give the same song), the originality
@@ -277,13 +278,20 @@ describe('the page', () => {
   test('a link with a bad setting or an unknown model says so and does not run', async () => {
     const a = await open(`${server.url}?seed=abc&length=100`);
     await ready(a.page);
-    assert.match(await a.page.textContent('#error'), /seed/);
+    assert.equal(await a.page.textContent('#error'), 'Bağlantıdaki “seed” ayarı geçersiz; sözler kendiliğinden yazılmadı.');
     assert.equal(await lyrics(a.page), '');
+    // the banner follows the language, both ways
+    await a.page.click('#lang');
+    assert.equal(await a.page.textContent('#error'), 'The setting “seed” in the link is not valid, so nothing was written automatically.');
+    await a.page.click('#lang');
+    assert.equal(await a.page.textContent('#error'), 'Bağlantıdaki “seed” ayarı geçersiz; sözler kendiliğinden yazılmadı.');
     const b = await open(`${server.url}?model=nope.safetensors&seed=3&length=100`);
     await ready(b.page);
     assert.match(await b.page.textContent('#error'), /nope\.safetensors/);
     await b.page.waitForTimeout(300);
     assert.equal(await lyrics(b.page), '');
+    await b.page.click('#lang');
+    assert.equal(await b.page.textContent('#error'), 'The model in the link (nope.safetensors) is not on this site; the default model was loaded.');
     checkClean(a.log);
     checkClean(b.log);
   });
@@ -331,8 +339,9 @@ describe('the page', () => {
       await page.waitForSelector('#error:not([hidden])', { timeout: 60000 });
       assert.match(await page.textContent('#error'), /WebAssembly başlatılamadı/);
       assert.ok(await page.isDisabled('#generate'), 'nothing to generate with');
-      await page.click('#lang'); // the page still answers
+      await page.click('#lang'); // the page still answers, and the banner in English
       assert.equal(await page.textContent('#lang'), 'Türkçe');
+      assert.match(await page.textContent('#error'), /^WebAssembly could not start: /);
       await page.screenshot({ path: join(OUTPUT, 'web-wasm-failure-desktop.png') });
     } finally {
       await bad.close();
