@@ -6,9 +6,9 @@
 //                with the UTF-8 text copied out on every call
 //   mode 'loop': the benchmark module (tools/bench_browser/bench.c): bb_run, a tight C loop of
 //                serce_infer_step + argmax over the non-special tokens, 64 characters per call
-//   mode 'exp':  the same loop with bench.c's experimental step (SIMD gates, int8 widening without
-//                sitofp); 'exp-x2' also with two matvec rows per pass. Checked bit-identical to the
-//                core's step (bb_exp_compare) when loaded.
+//   mode 'exp':  the same loop with bench.c's experimental step (the core's kernels, now including the
+//                SIMD gates and the int8 x int8 matvec); 'exp-x2' also with two float matvec rows per
+//                pass. Checked bit-identical to the core's step (bb_exp_compare) when loaded.
 // load: {type:'load', shape, url}            check: {type:'check', shape, ref}
 // run:  {type:'run', shape, seconds, warmup} -> {chars, ms, calls}
 'use strict';
