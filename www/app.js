@@ -2,6 +2,12 @@
 // originality) and co-writing. No model math here, and no lyric rules: the worker (worker.js) owns the
 // WebAssembly instance and the core does sampling, metre, rhyme and originality; it streams generated
 // text back in chunks and answers with counts, spans and suggestions.
+// Start-up runs in parallel: boot.js, the first script of the page, has already started the worker
+// (which downloads the site's default model, compiles the wasm and loads the model by itself: load 1)
+// and the request for models/index.json; this script takes them over. A permalink's song is sent to
+// the worker at once and starts as soon as its model is loaded; another model than the one the worker
+// started with is asked for once models/index.json is read. The model's facts and card are drawn after
+// the song's first characters are on screen.
 // Everything generated or read from a model file is inserted as text (textContent / text nodes); the
 // originality marks are <mark> elements made with the DOM around existing text nodes.
 'use strict';
@@ -10,6 +16,9 @@
   const VERSION = '__SERCE_VERSION__';
   const MAX_MODEL_BYTES = 512 * 1024 * 1024;
   const MAX_SEED = 9007199254740991; // 2^53 - 1: seeds travel as doubles
+
+  const params = new URLSearchParams(location.search);
+  const boot = window.__serceBoot; // from boot.js: {worker, queue, index, model}
 
   // ---------------------------------------------------------------- strings
   const STR = {
@@ -238,6 +247,9 @@
     dynamic: [],           // [fn] re-run on language change
     status: null,          // [key, vars] of the load/generation status line
     error: null,           // [key, vars] of the error banner
+    fatal: false,          // the wasm did not start
+    autoSeq: 0,            // the model load a permalink's song was sent with
+    factsDue: false,       // that model's facts and card wait for the song's first text to be painted
     avoidTouched: false,   // the user (or a permalink) chose "avoid copying"; a new model does not reset it
     report: null,          // {params, stats, orig} of the lyrics on screen
     origSeq: 0,
@@ -306,24 +318,28 @@
   }
 
   // ---------------------------------------------------------------- the worker
-  const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0,
-    65, 0, 253, 15, 253, 98, 11]); // (func (result v128) i32.const 0 i8x16.splat i8x16.popcnt)
-  const params = new URLSearchParams(location.search);
-  function simdSupported() {
-    if (params.get('simd') === '0') return false;
-    try { return WebAssembly.validate(SIMD_PROBE); } catch (e) { return false; }
-  }
-
-  function startWorker() {
+  // the worker boot.js started; the messages it sent meanwhile are handled first
+  function attachWorker() {
     setStatus('loadingWasm');
     setProgress(0, 0);
-    S.worker = new Worker(`worker.js?v=${VERSION}`);
+    if (!boot) {
+      onWorker({ type: 'fatal', message: 'boot.js did not run' });
+      return;
+    }
+    S.worker = boot.worker;
     S.worker.onmessage = (ev) => onWorker(ev.data);
     S.worker.onerror = (ev) => {
       ev.preventDefault();
       showError('errWasm', { msg: ev.message || 'worker error' });
     };
-    S.worker.postMessage({ type: 'init', simd: simdSupported() });
+    if (boot.model) {
+      // the worker's own first load; a permalink's song goes to it now, to run once that model is loaded
+      S.loadSeq = 1;
+      setStatus('downloading', { p: '0%' });
+      const run = autoRun(boot.model, 1);
+      if (run) S.worker.postMessage({ type: 'generate', ...run });
+    }
+    for (const m of boot.queue.splice(0)) onWorker(m);
   }
 
   function onWorker(m) {
@@ -333,28 +349,24 @@
         S.flavour = m.flavour;
         el.flavour.textContent = m.flavour;
         el.flavour.title = t(m.flavour === 'simd' ? 'flavourSimd' : 'flavourPlain');
-        loadIndex();
         break;
       case 'fatal':
+        S.fatal = true;
+        S.loadSeq++; // a download under way is dropped
+        S.gen = null; // a permalink's song waiting for the model will not come
         showError('errWasm', { msg: m.message });
         setStatus(null);
+        setProgress(0, 1);
+        updateButtons();
         break;
       case 'progress':
         if (m.seq !== S.loadSeq) break;
         setProgress(m.loaded, m.total);
-        if (m.phase === 'download') setStatus('downloading', { p: m.total ? `${Math.floor((100 * m.loaded) / m.total)}%` : fmtBytes(m.loaded) });
-        else setStatus('checking');
+        if (m.total && m.loaded >= m.total) setStatus('checking');
+        else setStatus('downloading', { p: m.total ? `${Math.floor((100 * m.loaded) / m.total)}%` : fmtBytes(m.loaded) });
         break;
       case 'model': onModel(m); break;
-      case 'loadError':
-        if (m.seq !== S.loadSeq) break;
-        setProgress(S.model ? 1 : 0, 1);
-        setStatus(S.model ? 'ready' : null);
-        if (m.phase === 'download') showError('errFetch', { msg: m.message });
-        else showError('errLoad', { file: m.file || '?', msg: `${String(m.message).replace(/[.\s]+$/, '')}.` });
-        syncModelSelect();
-        updateButtons();
-        break;
+      case 'loadError': onLoadError(m); break;
       case 'chunk': onChunk(m); break;
       case 'done': onDone(m); break;
       case 'originality': onOriginality(m); break;
@@ -372,11 +384,11 @@
   }
 
   // ---------------------------------------------------------------- models
+  // boot.js requested models/index.json
   async function loadIndex() {
+    if (!boot) return; // the banner says so (attachWorker)
     try {
-      const res = await fetch('models/index.json', { cache: 'no-cache' });
-      if (!res.ok) throw new Error(`HTTP ${res.status}`);
-      const idx = await res.json();
+      const idx = await boot.index;
       if (!idx || !Array.isArray(idx.models) || !idx.models.length) throw new Error('no models');
       S.index = idx;
     } catch (e) {
@@ -384,6 +396,7 @@
       setStatus(null);
       return;
     }
+    if (S.fatal) return;
     el['model-select'].replaceChildren();
     for (const m of S.index.models) {
       const o = document.createElement('option');
@@ -400,6 +413,10 @@
         S.auto = null;
       }
     }
+    syncModelSelect();
+    if (S.model && !S.factsDue) renderModelFacts(); // the list's name for the model
+    // unless the worker's first load is that model, or a model was asked for since (a file of one's own)
+    if (want === boot.model || S.loadSeq !== (boot.model ? 1 : 0)) return;
     fetchModel(want);
   }
 
@@ -407,17 +424,43 @@
     return (S.index && S.index.models.find((m) => m.file === file)) || { file, name: file };
   }
 
+  // a model of the site: the worker downloads it (with progress) and loads it; a newer load drops it
   function fetchModel(file) {
     const entry = indexEntry(file);
     const seq = ++S.loadSeq;
     setProgress(0, entry.size || 0);
     setStatus('downloading', { p: '0%' });
+    const run = autoRun(file, seq);
     updateButtons();
-    S.worker.postMessage({ type: 'fetchModel', seq, url: `models/${encodeURIComponent(file)}`, file, name: entry.name || file, size: entry.size || 0 });
+    S.worker.postMessage({ type: 'fetchModel', seq, url: `models/${encodeURIComponent(file)}`, file, name: entry.name || file,
+      size: entry.size || 0, run });
+  }
+
+  // a permalink's song, to start in the worker as soon as load seq has loaded file (no round trip here)
+  function autoRun(file, seq) {
+    if (!S.auto) return undefined;
+    const p = { ...S.auto, model: file, own: false };
+    S.auto = null;
+    S.autoSeq = seq;
+    return { id: beginRun(p, seq), prime: p.prime, settings: settingsOf(p) };
+  }
+
+  function onLoadError(m) {
+    if (m.seq !== S.loadSeq) return;
+    if (S.gen && S.gen.loadSeq === m.seq) {
+      S.gen = null; // the permalink's song that was to start with this model
+      el.lyrics.replaceChildren();
+    }
+    setProgress(S.model ? 1 : 0, 1);
+    setStatus(S.model ? 'ready' : null);
+    if (m.phase === 'download') showError('errFetch', { msg: m.message });
+    else showError('errLoad', { file: m.file || '?', msg: `${String(m.message).replace(/[.\s]+$/, '')}.` });
+    syncModelSelect();
+    updateButtons();
   }
 
   async function loadFile(file) {
-    if (!file) return;
+    if (!file || S.fatal) return; // without the wasm no file can be checked (the banner says so)
     clearError();
     if (file.size > MAX_MODEL_BYTES) {
       showError('errLoad', { file: file.name, msg: () => t('errTooBig', { size: fmtBytes(file.size) }) });
@@ -438,15 +481,30 @@
     S.worker.postMessage({ type: 'loadBytes', seq, bytes: buf, file: file.name, name: file.name, own: true }, [buf]);
   }
 
+  // a load a permalink's song went with (S.autoSeq): the worker started the song with the model and
+  // posted its first text before this message
   function onModel(m) {
     if (m.seq !== S.loadSeq) return;
-    if (S.gen) stopGeneration(); // the worker stopped it when it swapped models
+    const withRun = S.autoSeq === m.seq;
+    if (S.gen && S.gen.loadSeq !== m.seq) stopGeneration(); // the worker stopped it when it swapped models
     S.model = { file: m.file, name: m.name, size: m.size, info: m.info, own: !!m.own };
     setProgress(1, 1);
-    setStatus('ready');
+    if (!withRun) setStatus('ready'); // else the song's status stands
     syncModelSelect();
-    renderModelFacts();
-    renderCard();
+    // with a run, the facts and the card after its first text has been painted: the page's first number
+    // formatting loads the locale's data (tens of ms), and the card needs a layout and draws the curve
+    if (withRun) {
+      S.factsDue = true;
+      requestAnimationFrame(() => setTimeout(() => {
+        S.factsDue = false;
+        renderModelFacts();
+        renderCard();
+        revealSheet();
+      }, 0));
+    } else {
+      renderModelFacts();
+      renderCard();
+    }
     if (!S.avoidTouched) el['avoid-copying'].checked = hasIndex();
     renderAvoid();
     if (S.cowrite) {
@@ -455,12 +513,8 @@
     }
     updateButtons();
     el.kernel.textContent = `(${m.info.kernels.matvec})`;
-    if (S.auto) {
-      const a = S.auto;
-      S.auto = null;
-      startGeneration({ ...a, model: S.model.file, own: S.model.own });
-      revealSheet();
-    }
+    // a permalink's song so short that it ended before this message: its originality now
+    if (withRun && !S.gen && S.report && S.report.orig === undefined) requestOriginality();
   }
 
   function syncModelSelect() {
@@ -522,7 +576,9 @@
 
   function renderModelFacts() {
     if (!S.model) return;
-    el['model-name'].textContent = S.model.own ? t('ownModel', { name: S.model.name }) : S.model.name;
+    // the worker's first load has no name: the list's, once it is read
+    const name = S.model.name || indexEntry(S.model.file).name || S.model.file;
+    el['model-name'].textContent = S.model.own ? t('ownModel', { name }) : name;
     el['model-size'].textContent = `${fmtBytes(S.model.size)} · ${t('nParams', { n: fmtInt(S.model.info.parameters) })}`;
   }
 
@@ -762,12 +818,19 @@
 
   function startGeneration(p) {
     if (!S.model) return showError('errNoModel');
+    const id = beginRun(p);
+    S.worker.postMessage({ type: 'generate', id, prime: p.prime, settings: settingsOf(p) });
+  }
+
+  // the page's side of a new run on the sheet (the worker is told by the caller); returns its id.
+  // loadSeq: the model load the run waits for (a permalink's song), which then does not stop it
+  function beginRun(p, loadSeq) {
     if (S.gen) stopGeneration();
     if (S.cowrite) setCowrite(false, true);
     clearError();
     writeControls(p);
     const id = ++S.genSeq;
-    S.gen = { id, params: p, song: null, chars: 0 };
+    S.gen = { id, params: p, song: null, chars: 0, chunks: 0, loadSeq };
     S.lastParams = p;
     S.edited = false;
     S.report = null;
@@ -778,7 +841,7 @@
     renderShare();
     renderReport();
     updateButtons();
-    S.worker.postMessage({ type: 'generate', id, prime: p.prime, settings: settingsOf(p) });
+    return id;
   }
 
   function stopGeneration() {
@@ -866,8 +929,10 @@
     } else {
       for (const [text, kind] of m.parts) appendPart(g, text, kind);
     }
+    if (!S.status || S.status[0] !== 'writing') setStatus('writing'); // a permalink's song: it was loading
     g.chars = m.chars;
-    if (m.ms > 0 && m.chars > 0) el.speed.textContent = fmtInt((m.chars * 1000) / m.ms);
+    // the speed from the second chunk on (the first is a couple of characters; nothing to delay it)
+    if (g.chunks++ && m.ms > 0 && m.chars > 0) el.speed.textContent = fmtInt((m.chars * 1000) / m.ms);
     if (el['copy-text'].disabled) updateButtons();
   }
 
@@ -1066,7 +1131,7 @@
     const until = el.until.value === 'song' ? 'song' : 'line';
     const settings = { ...settingsOf(p), songs: 1, length: until === 'line' ? 400 : 3000 };
     const id = ++S.genSeq;
-    S.gen = { id, params: p, cowrite: true, ins: a, chars: 0 };
+    S.gen = { id, params: p, cowrite: true, ins: a, chars: 0, chunks: 0 };
     markEdited();
     ta.readOnly = true;
     markStale();
@@ -1421,7 +1486,8 @@
   applyLang();
   if (S.linkError) showError('errParam', { name: S.linkError });
   updateButtons();
-  startWorker();
+  attachWorker();
+  loadIndex();
   registerServiceWorker();
   window.__serce = { version: VERSION, state: S }; // for the browser tests and curious readers
 })();

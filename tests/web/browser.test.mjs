@@ -3,8 +3,8 @@
 // worker and the wasm instantiation are held to it) and checks, in fresh browser contexts:
 // loading, streaming, Stop, permalinks (also against `serce sample`), the plain fallback, broken and
 // own model files (file input and drag and drop), the keyboard, the language toggle (also of an error
-// already shown), the model card,
-// main-thread responsiveness during generation, a sub-path with the service worker and offline use,
+// already shown), the model card (also after a permalink's song, which is drawn first), main-thread
+// responsiveness during generation, a sub-path with the service worker and offline use,
 // no console errors and no request outside the origin. The lyric features: song form, metre and rhyme
 // (the report, the permalink and the shown command, run as shown, give the same song), the originality
 // meter (<mark> around copied text, no markup parsed, the same spans as natively) on a model of our own
@@ -142,6 +142,10 @@ let permalinkText = null;
 
 describe('the page', () => {
   test('loads the default model with the SIMD build and shows its card', async () => {
+    // index.html names the default model for boot.js, which has the worker fetch it before the list is read
+    const hint = /<meta name="serce-model" content="([^"]*)">/.exec(readFileSync(join(SITE, 'index.html'), 'utf8'));
+    assert.ok(hint, 'index.html has the serce-model hint');
+    assert.equal(hint[1], SITE_DEFAULT, 'the hint in index.html is models/index.json\'s default');
     const { page, log } = await open(server.url);
     await ready(page);
     assert.equal(await page.textContent('#flavour'), 'simd');
@@ -261,6 +265,11 @@ describe('the page', () => {
     assert.equal(await lyrics(second.page), text, 'same text from the permalink');
     assert.equal(await second.page.inputValue('#seed'), '424242');
     assert.equal(await second.page.inputValue('#prime'), 'Gece');
+    // the model's facts and card come after the song's first text, and do come
+    await second.page.waitForFunction(() => document.querySelectorAll('#curve svg polyline').length === 2, null, { timeout: 30000 });
+    assert.match(await second.page.textContent('#card-facts'), siteCorpus());
+    assert.match(await second.page.textContent('#model-name'), /Sezen Aksu/);
+    assert.match(await second.page.textContent('#load-text'), /Bitti/);
     checkClean(second.log);
     permalinkText = { href, text };
   });
