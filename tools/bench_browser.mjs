@@ -4,6 +4,7 @@
 //
 //   node tools/bench_browser.mjs [--seconds S] [--rounds N] [--shapes seed,small,tiny]
 //                                [--engines LIST] [--no-ttfc] [--ttfc-visits N] [--no-parts] [--rebuild]
+//   node tools/bench_browser.mjs --ttfc-only [--ttfc-visits N] [--site DIR]
 //
 // Needs: the build (`cmake --build build`: build/serce and build/site), Emscripten (emcc), PyTorch 1.13
 // at /usr/bin/python3, /usr/bin/chromium, and `npm install` (the devDependencies onnxruntime-web,
@@ -30,6 +31,9 @@
 // Then (unless --no-parts) the parts of a step are timed inside the wasm, and (unless --no-ttfc) the
 // real site build/site with its default model is opened with ?seed=1&length=50: navigation start to
 // the first character in #lyrics, on a first visit and on repeat visits (HTTP + service-worker cache).
+// That link starts a song by itself, as every permalink does (a plain visit waits for "Yaz"), so this
+// is the time from opening a link to its first generated character. --ttfc-only measures just that
+// (needs only the site and /usr/bin/chromium); --site DIR times another build of the site.
 //
 // Output: progress on stderr; on stdout the tables, then JSON objects one per line (environment, check,
 // measurement — one per shape x engine x round —, part, ttfc, summary, ttfc_summary), each line starting with '{'.
@@ -71,12 +75,14 @@ const USAGE = `usage: node tools/bench_browser.mjs [options]
   --no-parts         skip timing the parts of a step
   --no-ttfc          skip the time to first character of the site
   --ttfc-visits N    repeat visits timed (default 5)
+  --ttfc-only        only the time to first character (no engines, models or PyTorch needed)
+  --site DIR         the site whose time to first character is measured (default build/site)
   --rebuild          rebuild the benchmark's models and wasm modules (cached in build/bench-browser)
   --keep             keep the served temporary folder (its path is printed)`;
 const ALL_ENGINES = ['serce-simd-f32', 'serce-simd-int8', 'serce-plain-f32', 'ort', 'tfjs', 'serce-simd-f32-loop',
   'serce-simd-int8-loop', 'serce-plain-f32-loop', 'serce-simd-f32-api1', 'serce-simd-f32-exp', 'serce-simd-int8-exp'];
 const opt = { seconds: 2, rounds: 3, shapes: Object.keys(SHAPES), engines: ALL_ENGINES, parts: true, ttfc: true, visits: 5,
-  rebuild: false, keep: false };
+  rebuild: false, keep: false, ttfcOnly: false, site: SITE };
 {
   const a = process.argv.slice(2);
   const val = (i) => {
@@ -92,6 +98,8 @@ const opt = { seconds: 2, rounds: 3, shapes: Object.keys(SHAPES), engines: ALL_E
       case '--ttfc-visits': opt.visits = Number(val(i)); i++; break;
       case '--no-parts': opt.parts = false; break;
       case '--no-ttfc': opt.ttfc = false; break;
+      case '--ttfc-only': opt.ttfcOnly = true; break;
+      case '--site': opt.site = resolve(val(i)); i++; break;
       case '--rebuild': opt.rebuild = true; break;
       case '--keep': opt.keep = true; break;
       case '-h': case '--help': console.log(USAGE); process.exit(0); break;
@@ -351,12 +359,16 @@ const TTFC_INIT = () => {
   };
   new MutationObserver(() => {
     const l = document.getElementById('lyrics');
-    if (l && l.textContent.length > 0) mark('first_char');
+    if (l && l.textContent.length > 0 && T.marks.first_char === undefined) {
+      mark('first_char');
+      // the frame that shows it: a task queued from the next animation frame runs after that frame
+      requestAnimationFrame(() => setTimeout(() => mark('first_frame'), 0));
+    }
   }).observe(document, { subtree: true, childList: true, characterData: true });
 };
 
 async function ttfc(browser) {
-  const srv = await startServer({ root: SITE });
+  const srv = await startServer({ root: opt.site });
   const url = `${srv.url}?seed=1&length=50`;
   const ctx = await browser.newContext({ serviceWorkers: 'allow' });
   await ctx.addInitScript(TTFC_INIT);
@@ -367,7 +379,8 @@ async function ttfc(browser) {
     const workers = [];
     page.on('worker', (w) => workers.push(w));
     await page.goto(url);
-    await page.waitForFunction(() => window.__ttfc.marks.msg_done !== undefined, null, { timeout: 60000 });
+    await page.waitForFunction(() => window.__ttfc.marks.msg_done !== undefined && window.__ttfc.marks.first_frame !== undefined, null,
+      { timeout: 60000 });
     const r = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0];
       return { marks: window.__ttfc.marks, dcl: nav.domContentLoadedEventEnd, load: nav.loadEventEnd, text: document.getElementById('lyrics').textContent,
@@ -390,7 +403,8 @@ async function ttfc(browser) {
     if (label === 'first') await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
     await page.close();
     const m = r.marks;
-    const v = { kind: 'ttfc', visit: label, first_char_ms: Number(m.first_char.toFixed(1)), dom_content_loaded_ms: Number(r.dcl.toFixed(1)),
+    const v = { kind: 'ttfc', visit: label, first_char_ms: Number(m.first_char.toFixed(1)), first_frame_ms: Number(m.first_frame.toFixed(1)),
+      dom_content_loaded_ms: Number(r.dcl.toFixed(1)),
       worker_created_ms: Number((m.worker_created ?? NaN).toFixed(1)), wasm_ready_ms: Number((m.msg_ready ?? NaN).toFixed(1)),
       model_requested_ms: Number((m.send_fetchModel ?? NaN).toFixed(1)), model_loaded_ms: Number((m.msg_model ?? NaN).toFixed(1)),
       generate_sent_ms: Number((m.send_generate ?? NaN).toFixed(1)),
@@ -427,10 +441,13 @@ function report({ results, info, live, parts }, visits) {
   const extra = live.filter((e) => !main.includes(e));
   const w = 52;
   const later = []; // JSON lines after the tables
-  console.log('');
-  console.log(`Batch-1 generation in headless Chromium, chars/s (best of ${opt.rounds} x ${opt.seconds} s; median), 1 thread, argmax fed back`);
-  console.log(`(load average at the start ${startLoad.map((x) => x.toFixed(1)).join(' ')}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${cpus().length} cores)`);
-  console.log('(/ORT, /TF.js: best against best; paired: the median over rounds of the ratio within the same round)');
+  const loads = `load average at the start ${startLoad.map((x) => x.toFixed(1)).join(' ')}, at the end ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ${cpus().length} cores`;
+  if (live.length) {
+    console.log('');
+    console.log(`Batch-1 generation in headless Chromium, chars/s (best of ${opt.rounds} x ${opt.seconds} s; median), 1 thread, argmax fed back`);
+    console.log(`(${loads})`);
+    console.log('(/ORT, /TF.js: best against best; paired: the median over rounds of the ratio within the same round)');
+  }
   const head = `${pad('shape', 7)}${pad('engine', w)}${lpad('best', 9)}${lpad('median', 9)}${lpad('µs/char', 9)}${lpad('/ORT', 7)}${lpad('/TF.js', 7)}` +
     `${lpad('paired', 8)}${lpad('paired', 8)}  check vs PyTorch`;
   for (const [title, list] of [['', main], ['diagnostics (same page, same rounds):', extra]]) {
@@ -480,20 +497,23 @@ function report({ results, info, live, parts }, visits) {
   if (visits && visits.length) {
     const rep = visits.filter((v) => v.visit !== 'first');
     const med = (k) => median(rep.map((v) => v[k]));
-    console.log('\nTime to first character: build/site, default model, ?seed=1&length=50, ms from navigation start');
+    console.log(`\nTime to first character: ${opt.site}, default model, ?seed=1&length=50, ms from navigation start (${loads})`);
     console.log('(DCL: DOMContentLoaded; worker: new Worker(); w.run: the worker\'s script starts; glue: serce-*.js loaded; wasm: .wasm');
-    console.log(' fetched; ready: the worker\'s ready message; mdl req: index.json read, fetchModel sent; model: model message;');
-    console.log(' gen: the page sends generate; 1st char: text in #lyrics; done: 50 characters written)');
+    console.log(' fetched; mdl get: the model file fetched, in the worker; ready: the worker\'s ready message; mdl req: the page');
+    console.log(' sends fetchModel; gen: the page sends generate; 1st char: text in #lyrics (the time reported); frame: the');
+    console.log(' animation frame after it has run; model: the model message; done: 50 characters written)');
     const cols = [['DCL', 'dom_content_loaded_ms'], ['worker', 'worker_created_ms'], ['w.run', 'worker_started_ms'], ['glue', 'glue_loaded_ms'],
-      ['wasm', 'wasm_fetched_ms'], ['ready', 'wasm_ready_ms'], ['mdl req', 'model_requested_ms'], ['model', 'model_loaded_ms'],
-      ['gen', 'generate_sent_ms'], ['1st char', 'first_char_ms'], ['done', 'done_ms']];
+      ['wasm', 'wasm_fetched_ms'], ['mdl get', 'model_fetched_ms'], ['ready', 'wasm_ready_ms'], ['mdl req', 'model_requested_ms'],
+      ['gen', 'generate_sent_ms'], ['1st char', 'first_char_ms'], ['frame', 'first_frame_ms'], ['model', 'model_loaded_ms'], ['done', 'done_ms']];
     console.log(`${pad('visit', 9)}${cols.map(([h]) => lpad(h, 9)).join('')}  requests to the server`);
     for (const v of visits)
       console.log(`${pad(v.visit, 9)}${cols.map(([, k]) => lpad(fmt(v[k]), 9)).join('')}  ${v.server_requests.length}: ${v.server_requests.join(' ')}`);
     console.log(`${pad('median', 9)}${cols.map(([, k]) => lpad(fmt(median(rep.map((v) => v[k] ?? NaN))), 9)).join('')}  (repeat visits)`);
-    console.log(`repeat visits: first character median ${fmt(med('first_char_ms'), 1)} ms, best ${fmt(Math.min(...rep.map((v) => v.first_char_ms)), 1)} ms`);
+    console.log(`repeat visits: first character median ${fmt(med('first_char_ms'), 1)} ms, best ${fmt(Math.min(...rep.map((v) => v.first_char_ms)), 1)} ms; ` +
+      `its frame median ${fmt(med('first_frame_ms'), 1)} ms; first visit ${fmt(visits[0].first_char_ms, 1)} ms`);
     later.push({ kind: 'ttfc_summary', repeat_visits: rep.length, first_char_median_ms: Number(med('first_char_ms').toFixed(1)),
-      first_char_best_ms: Number(Math.min(...rep.map((v) => v.first_char_ms)).toFixed(1)), first_visit_ms: visits[0].first_char_ms });
+      first_char_best_ms: Number(Math.min(...rep.map((v) => v.first_char_ms)).toFixed(1)), first_frame_median_ms: Number(med('first_frame_ms').toFixed(1)),
+      first_visit_ms: visits[0].first_char_ms });
   }
   console.log('');
   for (const o of later) emit(o);
@@ -501,6 +521,16 @@ function report({ results, info, live, parts }, visits) {
 
 // ---------------------------------------------------------------- main
 async function main() {
+  if (opt.ttfcOnly) {
+    if (!existsSync(join(opt.site, 'index.html'))) die(`missing ${join(opt.site, 'index.html')} (build first: cmake --build build)`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    try {
+      report({ results: {}, info: {}, live: [], parts: null }, await ttfc(browser));
+    } finally {
+      await browser.close();
+    }
+    return;
+  }
   const missing = [CLI, join(SITE, 'index.html'), join(SITE, 'serce-simd.wasm'), join(NM, 'onnxruntime-web'), join(NM, '@tensorflow', 'tfjs-backend-wasm')]
     .filter((p) => !existsSync(p));
   if (missing.length) die(`missing ${missing.join(', ')} (build first: cmake --build build; and npm install)`);
