@@ -20,11 +20,12 @@ const openCache = () => opened || (opened = caches.open(CACHE));
 // the same). A file missing from the cache goes to the network.
 function addRoutes(ev) {
   if (typeof ev.addRoutes !== 'function') return Promise.resolve();
+  const literal = (x) => x.replace(/[\\:*?+(){}]/g, '\\$&'); // URLPattern syntax, taken as plain text
   const rules = [];
   for (const u of PRECACHE) {
     const url = new URL(u, self.registration.scope);
     if (u === './' || u === 'index.html' || u === 'models/index.json') continue;
-    rules.push({ condition: { urlPattern: { pathname: url.pathname, search: url.search.slice(1) }, requestMethod: 'GET' },
+    rules.push({ condition: { urlPattern: { pathname: literal(url.pathname), search: literal(url.search.slice(1)) }, requestMethod: 'GET' },
       source: { cacheName: CACHE } });
   }
   return ev.addRoutes(rules).catch(() => { /* not supported as written: the fetch handler serves them */ });
