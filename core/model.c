@@ -14,6 +14,7 @@
 
 #include "json.h"
 #include "mathf.h"
+#include "parallel.h"
 #include "rng.h"
 #include "safetensors.h"
 
@@ -751,22 +752,36 @@ struct serce_infer {
     pmat head;               /* [V, kh] */
     float *state;            /* [2, L, H]: h then c */
     float *x;                /* [max(kh, ke)] padded input vector */
-    int16_t *xq;             /* [kh] the quantised input of an int8 matrix (int8 models only) */
     float *gx, *gh;          /* [G] */
     float *logits;           /* [V] */
     float *block;
     signed char *qblock;
+    /* Split over a team (serce_infer_set_threads): member p owns hidden units [ua[p], ua[p+1]) of
+     * every layer (its rows of the four gate blocks and its slice of c and h, so no member waits
+     * for another inside a layer) and head rows [va[p], va[p+1]). Each row is the same dot product
+     * in the same order whoever computes it: the split never changes a bit. */
+    serce_team *team;
+    int nt;
+    int ua[SERCE_INFER_MAX_THREADS + 1], va[SERCE_INFER_MAX_THREADS + 1];
+    float *pgx, *pgh, *pb;   /* per member [4 * units] gate scratch and bias slices (threads > 1) */
+    float *xin, *xrec;       /* [kx] padded copies of the layer input and of the recurrent state */
+    int16_t *xqin, *xqrec;   /* [kh] the same, quantised (int8 models) */
+    const float *emb_row;    /* emb_proj row of the current token */
+    int layer;               /* the layer a team run works on */
 };
 
-/* y = A v for a state vector v [n]; the padding of x and xq beyond n stays zero */
-static void pmat_mv(serce_infer *s, const pmat *a, const float *v, int n, float *y) {
-    if (a->q) {
-        serce_quantize_unit(v, n, s->xq);
-        s->k->matvec_q8(a->q, a->scale, a->rows, a->kpad, s->xq, y);
-    } else {
-        memcpy(s->x, v, sizeof(float) * (size_t)n);
-        s->k->matvec(a->w, a->rows, a->kpad, s->x, y);
-    }
+/* y = rows [r0, r0 + n) of A times the prepared input: x (padded float) or xq (quantised state) */
+static void pmat_rows(const serce_kernels *k, const pmat *a, int r0, int n, const float *x, const int16_t *xq,
+                      float *y) {
+    if (a->q) k->matvec_q8(a->q + (size_t)r0 * a->kpad, a->scale + r0, n, a->kpad, xq, y);
+    else k->matvec(a->w + (size_t)r0 * a->kpad, n, a->kpad, x, y);
+}
+
+/* Prepare a state vector v [H] as a matrix input: its float copy and, for int8 models, its
+ * quantisation; the padding beyond H stays zero. */
+static void load_input(const serce_infer *s, const float *v, float *x, int16_t *xq) {
+    memcpy(x, v, sizeof(float) * (size_t)s->H);
+    if (xq) serce_quantize_unit(v, s->H, xq);
 }
 
 /* Pack tensor index ti of the model into a (float or int8 as stored); *fp / *qp advance. */
@@ -793,6 +808,23 @@ static void pmat_pack(const serce_model *m, int ti, const float *wsrc, int rows,
     }
 }
 
+/* Deal the hidden units and the head rows to nt members (multiples of 4 rows, for the kernels' row
+ * groups) and lay the biases out per member: member p's slice of layer l is [i f g o] of its units. */
+static void split(serce_infer *s, int nt) {
+    int H = s->H, G = s->G;
+    s->nt = nt;
+    for (int p = 0; p <= nt; p++) {
+        s->ua[p] = p == nt ? H : (int)((long)H * p / nt) & ~3;
+        s->va[p] = p == nt ? s->V : (int)((long)s->V * p / nt) & ~3;
+    }
+    for (int l = 0; l < s->L; l++)
+        for (int p = 0; p < nt; p++) {
+            int a = s->ua[p], n = s->ua[p + 1] - a;
+            for (int q = 0; q < 4; q++)
+                memcpy(s->pb + (size_t)l * G + 4 * a + q * n, s->bsum[l] + q * H + a, sizeof(float) * (size_t)n);
+        }
+}
+
 int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **out, serce_error *err) {
     *out = NULL;
     const serce_config *c = &m->cfg;
@@ -800,11 +832,11 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     int kx = kh > ke ? kh : ke;
     /* float block sized for all-float weights; the int8 block for all-int8 (one of them partly unused) */
     size_t nmat = (size_t)G * ke + (size_t)(L - 1) * G * kh + (size_t)L * G * kh + (size_t)V * kh;
-    size_t n = (size_t)V * G + nmat + (size_t)L * G + 2 * (size_t)L * H + (size_t)kx + 2 * (size_t)G + V;
+    size_t n = (size_t)V * G + nmat + 2 * (size_t)L * G + 2 * (size_t)L * H + 3 * (size_t)kx + 2 * (size_t)G + V;
     serce_infer *s = serce_calloc(1, sizeof *s);
     if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
     s->block = serce_malloc(n * sizeof(float));
-    s->qblock = serce_model_is_int8(m) ? serce_malloc(sizeof(int16_t) * (size_t)kh + nmat) : NULL;
+    s->qblock = serce_model_is_int8(m) ? serce_malloc(2 * sizeof(int16_t) * (size_t)kh + nmat) : NULL;
     if (!s->block || (serce_model_is_int8(m) && !s->qblock)) {
         serce_free(s->block), serce_free(s);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation (%.0f MiB)", (double)n * 4 / 1048576.0);
@@ -813,14 +845,19 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     s->L = L, s->H = H, s->G = G, s->V = V, s->E = E, s->kh = kh;
     float *p = s->block;
     signed char *qp = s->qblock;
-    if (qp) { /* xq first: the block is malloc-aligned */
-        s->xq = (int16_t *)(void *)qp, qp += sizeof(int16_t) * (size_t)kh;
-        memset(s->xq, 0, sizeof(int16_t) * (size_t)kh);
+    if (qp) { /* the quantised inputs first: the block is malloc-aligned */
+        s->xqin = (int16_t *)(void *)qp, qp += sizeof(int16_t) * (size_t)kh;
+        s->xqrec = (int16_t *)(void *)qp, qp += sizeof(int16_t) * (size_t)kh;
+        memset(s->xqin, 0, 2 * sizeof(int16_t) * (size_t)kh);
     }
     s->emb_proj = p, p += (size_t)V * G;
     for (int l = 0; l < L; l++) s->bsum[l] = p, p += G;
     s->state = p, p += 2 * (size_t)L * H;
+    s->pb = p, p += (size_t)L * G;
     s->x = p, p += kx;
+    s->xin = p, p += kx;
+    s->xrec = p, p += kx;
+    memset(s->xin, 0, 2 * sizeof(float) * (size_t)kx);
     s->gx = p, p += G;
     s->gh = p, p += G;
     s->logits = p, p += V;
@@ -839,6 +876,7 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
         for (int j = 0; j < G; j++) s->bsum[l][j] = w->b_ih[l][j] + w->b_hh[l][j];
     }
     pmat_pack(m, 1 + 4 * L, w->head_w, V, H, kh, &s->head, &p, &qp);
+    split(s, 1);
     serce_infer_reset(s);
     *out = s;
     return SERCE_OK;
@@ -846,6 +884,7 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
 
 void serce_infer_free(serce_infer *s) {
     if (!s) return;
+    serce_team_free(s->team);
     serce_free(s->block);
     serce_free(s->qblock);
     serce_free(s);
@@ -860,23 +899,60 @@ void serce_infer_reset(serce_infer *s) {
  *   pre = (W_ih x + W_hh h) + (b_ih + b_hh)   each product in the canonical matvec order (float) or
  *                                              exact int32 sums on the quantised state (int8)
  *   c = (f * c) + (i * g);  h = o * tanh(c);  logits = W_head h + b_head */
+/* Member p's share of layer s->layer: its rows of the four gate blocks, then its units' cells. */
+static void layer_piece(void *ctx, int p) {
+    serce_infer *s = ctx;
+    int l = s->layer, H = s->H, a = s->ua[p], n = s->ua[p + 1] - a;
+    if (n <= 0) return;
+    float *gx = s->gx + 4 * a, *gh = s->gh + 4 * a;
+    float *h = s->state + (size_t)l * H, *c = s->state + (size_t)(s->L + l) * H;
+    for (int q = 0; q < 4; q++) {
+        if (l == 0) memcpy(gx + q * n, s->emb_row + q * H + a, sizeof(float) * (size_t)n);
+        else pmat_rows(s->k, &s->wih[l], q * H + a, n, s->xin, s->xqin, gx + q * n);
+        pmat_rows(s->k, &s->whh[l], q * H + a, n, s->xrec, s->xqrec, gh + q * n);
+    }
+    s->k->cell(n, gx, gh, s->pb + (size_t)l * s->G + 4 * a, c + a, h + a);
+}
+
+/* Member p's rows of the head. */
+static void head_piece(void *ctx, int p) {
+    serce_infer *s = ctx;
+    int a = s->va[p], n = s->va[p + 1] - a;
+    if (n <= 0) return;
+    pmat_rows(s->k, &s->head, a, n, s->xin, s->xqin, s->logits + a);
+    const float *hb = s->m->p.head_b;
+    for (int v = a; v < a + n; v++) s->logits[v] += hb[v];
+}
+
+/* One step, canonical math (identical bits on every platform and for any number of threads):
+ *   pre = (W_ih x + W_hh h) + (b_ih + b_hh)   each product in the canonical matvec order (float) or
+ *                                              exact int32 sums on the quantised state (int8)
+ *   c = (f * c) + (i * g);  h = o * tanh(c);  logits = W_head h + b_head
+ * Every layer reads copies of its inputs (xin, xrec) taken before its members start writing h. */
 void serce_infer_step(serce_infer *s, int token) {
-    int L = s->L, H = s->H, G = s->G;
+    int L = s->L, H = s->H;
     if (token < 0 || token >= s->V) token = SERCE_TOK_UNK;
     if (token == SERCE_TOK_BOS) memset(s->state, 0, sizeof(float) * 2 * (size_t)L * H);
-    const float *gx = s->emb_proj + (size_t)token * G;
+    s->emb_row = s->emb_proj + (size_t)token * s->G;
     for (int l = 0; l < L; l++) {
-        float *h = s->state + (size_t)l * H, *c = s->state + (size_t)(L + l) * H;
-        if (l > 0) {
-            pmat_mv(s, &s->wih[l], s->state + (size_t)(l - 1) * H, H, s->gx);
-            gx = s->gx;
-        }
-        pmat_mv(s, &s->whh[l], h, H, s->gh);
-        s->k->cell(H, gx, s->gh, s->bsum[l], c, h);
+        if (l > 0) load_input(s, s->state + (size_t)(l - 1) * H, s->xin, s->xqin);
+        load_input(s, s->state + (size_t)l * H, s->xrec, s->xqrec);
+        s->layer = l;
+        serce_team_run(s->team, layer_piece, s);
     }
-    pmat_mv(s, &s->head, s->state + (size_t)(L - 1) * H, H, s->logits);
-    const float *hb = s->m->p.head_b;
-    for (int v = 0; v < s->V; v++) s->logits[v] += hb[v];
+    load_input(s, s->state + (size_t)(L - 1) * H, s->xin, s->xqin);
+    serce_team_run(s->team, head_piece, s);
+}
+
+int serce_infer_set_threads(serce_infer *s, int threads) {
+    if (threads > SERCE_INFER_MAX_THREADS) threads = SERCE_INFER_MAX_THREADS;
+    if (threads < 1) threads = 1;
+    if (threads == s->nt) return s->nt;
+    serce_team_free(s->team);
+    s->team = NULL;
+    if (threads > 1 && serce_team_new(threads, &s->team) != 0) s->team = NULL;
+    split(s, serce_team_size(s->team));
+    return s->nt;
 }
 
 const float *serce_infer_logits(const serce_infer *s) { return s->logits; }

@@ -139,6 +139,11 @@ void serce_infer_free(serce_infer *s);
 void serce_infer_reset(serce_infer *s);            /* zero state */
 /* Feed one token; the next token's logits [V] are then in serce_infer_logits(). */
 void serce_infer_step(serce_infer *s, int token);
+/* Split each step over up to `threads` cores (rows of every matrix dealt to a team of threads that
+ * stays alive with the generator); the output is bit-identical for any count. Returns the number in
+ * use (1 where threads are unavailable, e.g. WebAssembly). */
+#define SERCE_INFER_MAX_THREADS 8
+int serce_infer_set_threads(serce_infer *s, int threads);
 const float *serce_infer_logits(const serce_infer *s);
 const char *serce_infer_kernel_name(const serce_infer *s);
 /* Copy the state out/in ([2,L,H] floats: h then c), for search-based sampling. */

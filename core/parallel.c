@@ -75,13 +75,15 @@ void serce_blas_threads(int n) {
 
 /* ---------------------------------------------------------------- team */
 
-enum { TEAM_MAX = 16, TEAM_SPIN = 1 << 17 }; /* ~0.1-1 ms of spinning before a helper sleeps */
+enum { TEAM_MAX = 16, TEAM_SPIN = 2048 }; /* ~20-50 us of spinning before yielding (caller) or sleeping (helpers) */
 
+#if defined(SERCE_THREADS)
 static inline void cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #endif
 }
+#endif
 
 struct serce_team {
     int n;

@@ -1457,6 +1457,7 @@ int serce_gen_step(serce_gen *g, int max_chars, serce_buf *out, int *done, serce
 
 long serce_gen_chars(const serce_gen *g) { return g->chars; }
 const serce_infer *serce_gen_infer(const serce_gen *g) { return g->inf; }
+int serce_gen_set_threads(serce_gen *g, int threads) { return serce_infer_set_threads(g->inf, threads); }
 int serce_gen_songs_done(const serce_gen *g) { return g->songs_done; }
 int serce_gen_in_title(const serce_gen *g) { return g->in_title; }
 

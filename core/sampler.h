@@ -103,6 +103,9 @@ int serce_gen_start(serce_gen *g, const char *prime, size_t n, serce_error *err)
 int serce_gen_step(serce_gen *g, int max_chars, serce_buf *out, int *done, serce_error *err);
 long serce_gen_chars(const serce_gen *g);   /* characters generated so far (prime excluded) */
 const serce_infer *serce_gen_infer(const serce_gen *g);
+/* Run each model step on up to `threads` cores (serce_infer_set_threads; the text is the same for any
+ * count). Returns the number in use. */
+int serce_gen_set_threads(serce_gen *g, int threads);
 /* Where the session is, for hosts that lay the text out as a song sheet (the browser styles title lines):
  * songs ended so far, and 1 while the current song's title line is being written. */
 int serce_gen_songs_done(const serce_gen *g);

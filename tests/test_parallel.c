@@ -46,17 +46,17 @@ int main(void) {
         counter c;
         memset(&c, 0, sizeof c);
         c.n = n;
-        for (long r = 1; r <= 20000; r++) {
+        for (long r = 1; r <= 5000; r++) {
             c.round = r;
             serce_team_run(t, count_piece, &c);
         }
         /* let the helpers fall asleep, then wake them a few times */
-        for (long r = 20001; r <= 20004; r++) {
+        for (long r = 5001; r <= 5004; r++) {
             pause_ms(30);
             c.round = r;
             serce_team_run(t, count_piece, &c);
         }
-        for (int i = 0; i < n; i++) CHECK(c.hits[i] == 20004, "member %d ran %ld times", i, c.hits[i]);
+        for (int i = 0; i < n; i++) CHECK(c.hits[i] == 5004, "member %d ran %ld times", i, c.hits[i]);
         CHECK(c.bad == 0, "%d runs out of order", c.bad);
         serce_team_free(t);
     }

@@ -92,7 +92,7 @@ int cmd_sample(int argc, char **argv) {
     serce_gen_opts go;
     serce_gen_opts_default(&go);
     const char *prime = "", *form = NULL, *syl = NULL, *rhyme = NULL, *settings = NULL, *corpus = NULL;
-    int ref = 0, originality = 0, quiet = 0;
+    int ref = 0, originality = 0, quiet = 0, threads = 1;
     opt_def d[] = {
         {"--prime", "-p", OPT_STR, &prime, "TEXT", "start the song with this text (its first line is the title line)", 0},
         {"--temperature", "-t", OPT_FLOAT, &go.temperature, "T", "randomness: 0 = always the likeliest character (default 0.8)", 0},
@@ -114,6 +114,7 @@ int cmd_sample(int argc, char **argv) {
         {"--originality", NULL, OPT_FLAG, &originality, NULL, "after the text, show how much of it is new and the spans copied from the training lyrics", 0},
         {"--corpus", NULL, OPT_STR, &corpus, "FILE", "build the originality index from this corpus instead of the model's", 0},
         {"--settings", NULL, OPT_STR, &settings, "JSON", "settings as the web page gives them, e.g. '{\"form\":\"V C V C\",\"syllables\":8}'; flags override", 0},
+        {"--threads", NULL, OPT_INT, &threads, "N", "split each model step over N cores (same text for any N; default 1)", 0},
         {"--quiet", "-q", OPT_FLAG, &quiet, NULL, "no report on stderr", 0},
         {"--ref", NULL, OPT_FLAG, &ref, NULL, "use the plain reference kernels (for testing)", 0},
     };
@@ -137,6 +138,8 @@ int cmd_sample(int argc, char **argv) {
         set_str(go.rhyme, sizeof go.rhyme, rhyme, "--rhyme"))
         return 2;
     int song_mode = go.form[0] || go.syllables[0] || go.rhyme[0];
+    if (threads < 1 || threads > SERCE_INFER_MAX_THREADS)
+        return cli_errorf("sample: --threads must be 1..%d", SERCE_INFER_MAX_THREADS), 2;
     if (opts_given(d, N(d), "--length") && !opts_given(d, N(d), "--songs")) go.songs = 0;
     serce_error e = {0};
     if (serce_gen_opts_check(&go, &e)) return cli_error(&e), 2;
@@ -152,6 +155,7 @@ int cmd_sample(int argc, char **argv) {
     }
     serce_gen *g = NULL;
     int rc = serce_gen_new(m, ref ? serce_kernels_ref() : NULL, &go, &g, &e);
+    if (!rc && threads > 1) serce_gen_set_threads(g, threads);
     if (!rc) rc = serce_gen_start(g, prime, strlen(prime), &e);
     if (rc) {
         serce_gen_free(g);
