@@ -334,10 +334,11 @@
     };
     if (boot.model) {
       // the worker's own first load; a permalink's song goes to it now, to run once that model is loaded
+      // (the model's description comes after its first text), else the description is wanted at once
       S.loadSeq = 1;
       setStatus('downloading', { p: '0%' });
       const run = autoRun(boot.model, 1);
-      if (run) S.worker.postMessage({ type: 'generate', ...run });
+      S.worker.postMessage(run ? { type: 'generate', ...run } : { type: 'describe' });
     }
     for (const m of boot.queue.splice(0)) onWorker(m);
   }

@@ -9,7 +9,8 @@
 // site's default model, when the page will want it), fetches and compiles the .wasm (streaming) and
 // loads the Emscripten glue script. Once the module is ready it loads that model (seq 1); every message
 // that arrived meanwhile waits until then, in order, so a permalink's 'generate', sent by the page at
-// once, runs right after, and the model's description ('model') is posted after that run's first text.
+// once, runs right after. That model's description ('model') waits for the page's first word: posted
+// after the first text of its 'generate', or at its 'describe' (a visit that writes nothing by itself).
 // A model the page asks for later ('fetchModel') or hands over ('loadBytes') may also arrive before the
 // module is ready and waits for it. The first batch of a run is one short step, so the first text
 // shows at once. V8 compiles each wasm function on its first call: when the worker has to wait for the
@@ -24,6 +25,7 @@
 //                    top_p, length, songs, form, lines_per_stanza, syllables, rhyme, repetition_penalty,
 //                    avoid_copying, ...); skipPrime: hand out only the text after the prime (co-writing);
 //                    until: 'line' ends the run at the first line break after some text (not included)
+//                 {type:'describe'}   (post the start-up model's description now: no song comes first)
 //                 {type:'stop', id}
 //                 {type:'originality', id, text}
 //                 {type:'suggest', id, prime, k, maxChars}
@@ -48,6 +50,7 @@ let waiting = 0;         // messages that arrived before start-up was over
 let booted = false;      // start-up is over
 let model = 0;           // model handle
 let run = null;          // {id, g, stop}
+let describeBoot = null; // posts the start-up model's description; waits for the page's first word
 
 // yield to the event loop (a Stop message gets handled) without setTimeout's clamping
 const channel = new MessageChannel();
@@ -227,8 +230,8 @@ async function fetchModel(m) {
 
 // Check and load a model file; it replaces the current model (when it is valid). meta.run: a song to
 // start at once with it (a permalink). After a run's first text comes the model's description: right
-// after starting meta.run, or, for the start-up model (meta.boot), in a later task, after the messages
-// that waited for start-up (a 'generate' among them) have been handled.
+// after starting meta.run, or, for the start-up model (meta.boot), after the first text of the next
+// 'generate' or at 'describe', whichever the page sends first (describeBoot).
 function loadBytes(seq, bytes, meta) {
   const n = bytes.length;
   const fail = (message) => postMessage({ type: 'loadError', seq, phase: 'load', file: meta.file, message });
@@ -267,8 +270,14 @@ function loadBytes(seq, bytes, meta) {
     generate(meta.run); // runs until its first text is posted, then goes on after this function
     describeNow();
   } else {
-    setTimeout(describeNow, 0);
+    describeBoot = describeNow;
   }
+}
+
+function describeStartModel() {
+  const f = describeBoot;
+  describeBoot = null;
+  if (f) f();
 }
 
 function finishRun(r, stopped) {
@@ -325,6 +334,7 @@ async function generate(m) {
   const g = start(m.prime, m.settings);
   if (!g) {
     postMessage({ type: 'genError', id: m.id, message: errorText() });
+    describeStartModel(); // no first text will come
     return;
   }
   if (m.skipPrime) M._serce_wasm_skip_prime(g);
@@ -359,6 +369,7 @@ async function generate(m) {
         r.g = 0;
         run = null;
         postMessage({ type: 'genError', id: r.id, message });
+        describeStartModel(); // no first text will come
         return;
       }
       const lastPart = parts[parts.length - 1];
@@ -372,6 +383,7 @@ async function generate(m) {
     } while (!finished && performance.now() - t1 < budget);
     if (parts.length)
       postMessage({ type: 'chunk', id: r.id, parts, chars: M._serce_wasm_chars(r.g), ms: performance.now() - r.t0 });
+    describeStartModel(); // after the first text, if the start-up model still waits for it
     if (finished) {
       finishRun(r, false);
       return;
@@ -389,6 +401,7 @@ function handle(m) {
   switch (m.type) {
     case 'loadBytes': loadBytes(m.seq, new Uint8Array(m.bytes), m); break;
     case 'generate': generate(m); break;
+    case 'describe': describeStartModel(); break;
     case 'stop': if (run && (m.id === undefined || m.id === run.id)) run.stop = true; break;
     case 'originality': originality(m); break;
     case 'suggest': suggest(m); break;
