@@ -74,10 +74,14 @@ static double bench_train(serce_model *m, int threads, double seconds) {
     return rate;
 }
 
-static double bench_generate(serce_model *m, double seconds) {
+static double bench_generate(serce_model *m, double seconds, int threads) {
     serce_infer *s;
     serce_error e;
     if (serce_infer_new(m, NULL, &s, &e)) return 0;
+    if (serce_infer_set_threads(s, threads) != threads) {
+        serce_infer_free(s);
+        return 0;
+    }
     int V = m->cfg.vocab, tok = SERCE_TOK_BOS;
     for (int i = 0; i < 200; i++) serce_infer_step(s, SERCE_NSPECIAL + i % (V - SERCE_NSPECIAL)); /* warm up */
     long chars = 0;
@@ -97,6 +101,22 @@ static double bench_generate(serce_model *m, double seconds) {
     return chars / el;
 }
 
+/* one generation row; with one_thread > 0 also the speed-up over one thread */
+static void gen_row(int json, const char *nm, const char *prec, int threads, double cps, const char *kernel,
+                    double one_thread) {
+    if (json) {
+        printf("{\"shape\":\"%s\",\"what\":\"generate\",\"precision\":\"%s\",\"threads\":%d,"
+               "\"chars_per_s\":%.0f,\"kernel\":\"%s\"",
+               nm, prec, threads, cps, kernel);
+        if (one_thread > 0) printf(",\"speedup_vs_1_thread\":%.3f", cps / one_thread);
+        printf("}\n");
+    } else {
+        printf("%-14s %-9s %9s %8d %14.0f", nm, "generate", prec, threads, cps);
+        if (one_thread > 0) printf(" %14s %7.2fx vs 1 thread", "", cps / one_thread);
+        printf("\n");
+    }
+}
+
 int cmd_bench(int argc, char **argv) {
     int json = 0, compare = 0, threads = serce_parallel_cpus(), E = 0, H = 0, L = 0, V = 64;
     double seconds = 3;
@@ -108,7 +128,7 @@ int cmd_bench(int argc, char **argv) {
         {"--embed", NULL, OPT_INT, &E, "E", "a custom shape: embedding size (with --hidden and --layers)", 0},
         {"--hidden", NULL, OPT_INT, &H, "H", "a custom shape: LSTM size", 0},
         {"--layers", NULL, OPT_INT, &L, "L", "a custom shape: layers", 0},
-        {"--threads", NULL, OPT_INT, &threads, "N", "training threads (default: all cores)", 0},
+        {"--threads", NULL, OPT_INT, &threads, "N", "training threads, and generation rows on N threads too (default: all cores)", 0},
         {"--seconds", NULL, OPT_DOUBLE, &seconds, "S", "time per measurement (default 3)", 0},
     };
     const char *pos[1];
@@ -167,7 +187,7 @@ int cmd_bench(int argc, char **argv) {
         serce_model *m = bench_model(&shapes[i], V);
         if (!m) return cli_errorf("bench: out of memory"), 1;
         double tr = bench_train(m, threads, seconds);
-        double gen = bench_generate(m, seconds);
+        double gen = bench_generate(m, seconds, 1);
         const char *nm = shapes[i].name;
         if (json) {
             printf("{\"shape\":\"%s\",\"what\":\"train\",\"precision\":\"fp32\",\"threads\":%d,\"chars_per_s\":%.0f,"
@@ -186,15 +206,13 @@ int cmd_bench(int argc, char **argv) {
             if (torch_gen[i] > 0) printf(" %14.0f %7.2fx", torch_gen[i], gen / torch_gen[i]);
             printf("\n");
         }
+        if (threads > 1) gen_row(json, nm, "fp32", threads, bench_generate(m, seconds, threads), k->matvec_name, gen);
         /* the same model with int8 weight matrices (serce export --int8) */
         serce_error qe;
         if (serce_model_quantize(m, &qe) == SERCE_OK) {
-            double g8 = bench_generate(m, seconds);
-            if (json)
-                printf("{\"shape\":\"%s\",\"what\":\"generate\",\"precision\":\"int8\",\"threads\":1,"
-                       "\"chars_per_s\":%.0f,\"kernel\":\"%s\"}\n", nm, g8, k->matvec_q8_name);
-            else
-                printf("%-14s %-9s %9s %8d %14.0f\n", nm, "generate", "int8", 1, g8);
+            double g8 = bench_generate(m, seconds, 1);
+            gen_row(json, nm, "int8", 1, g8, k->matvec_q8_name, 0);
+            if (threads > 1) gen_row(json, nm, "int8", threads, bench_generate(m, seconds, threads), k->matvec_q8_name, g8);
         }
         fflush(stdout);
         serce_model_free(m);
