@@ -969,6 +969,87 @@ void serce_corpus_free(serce_corpus *c) {
     memset(c, 0, sizeof *c);
 }
 
+/* ---------------------------------------------------------------- overlap between corpora */
+
+/* Hash the folded letters and digits of body[a, b); *letters receives their count. */
+static uint64_t line_key(const uint32_t *t, size_t a, size_t b, int *letters) {
+    uint64_t h = 1469598103934665603ULL;
+    int n = 0;
+    for (size_t i = a; i < b; i++) {
+        uint32_t cp = serce_tr_lower(t[i]);
+        int keep = (cp >= '0' && cp <= '9') || cp != serce_tr_upper(cp) || (cp >= 'a' && cp <= 'z');
+        if (!keep) continue;
+        h = (h ^ cp) * 1099511628211ULL;
+        n++;
+    }
+    *letters = n;
+    return h;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Keys of a song's long lines, sorted and distinct, appended at keys[*n]. */
+static void song_keys(const serce_song *s, int min_letters, uint64_t *keys, size_t *n) {
+    size_t a = 0, n0 = *n;
+    for (size_t i = 0; i <= s->body_len; i++)
+        if (i == s->body_len || s->body[i] == '\n') {
+            int letters;
+            uint64_t k = line_key(s->body, a, i, &letters);
+            if (letters >= min_letters) keys[(*n)++] = k;
+            a = i + 1;
+        }
+    qsort(keys + n0, *n - n0, sizeof *keys, cmp_u64);
+    size_t w = n0;
+    for (size_t i = n0; i < *n; i++)
+        if (w == n0 || keys[w - 1] != keys[i]) keys[w++] = keys[i];
+    *n = w;
+}
+
+static size_t count_lines(const serce_song *s) {
+    size_t n = 1;
+    for (size_t i = 0; i < s->body_len; i++) n += s->body[i] == '\n';
+    return n;
+}
+
+int serce_corpus_drop_overlap(serce_corpus *c, const serce_corpus *other, int min_letters, int min_lines,
+                              size_t *dropped, serce_error *err) {
+    if (dropped) *dropped = 0;
+    size_t cap = 1, mine = 1;
+    for (size_t i = 0; i < other->nsongs; i++) cap += count_lines(&other->songs[i]);
+    for (size_t i = 0; i < c->nsongs; i++) {
+        size_t m = count_lines(&c->songs[i]);
+        if (m > mine) mine = m;
+    }
+    uint64_t *keys = serce_malloc(cap * sizeof *keys), *own = serce_malloc(mine * sizeof *own);
+    if (!keys || !own) {
+        serce_free(keys), serce_free(own);
+        return serce_fail(err, SERCE_ERR_NOMEM, "out of memory comparing corpora");
+    }
+    size_t nk = 0;
+    for (size_t i = 0; i < other->nsongs; i++) song_keys(&other->songs[i], min_letters, keys, &nk);
+    qsort(keys, nk, sizeof *keys, cmp_u64);
+    size_t w = 0, gone = 0;
+    for (size_t i = 0; i < c->nsongs; i++) {
+        serce_song *s = &c->songs[i];
+        size_t no = 0;
+        song_keys(s, min_letters, own, &no);
+        int shared = 0;
+        for (size_t j = 0; j < no; j++) shared += bsearch(&own[j], keys, nk, sizeof *keys, cmp_u64) != NULL;
+        if (shared >= min_lines) {
+            c->nchars -= s->title_len + s->body_len;
+            serce_free(s->title), serce_free(s->body);
+            gone++;
+        } else c->songs[w++] = *s;
+    }
+    c->nsongs = w;
+    serce_free(keys), serce_free(own);
+    if (dropped) *dropped = gone;
+    return SERCE_OK;
+}
+
 /* Checks on the raw bytes, before decoding: a NUL means a binary file (UTF-8 text never has one,
  * and saying "binary" beats a puzzling UTF-8 error); a line past the limit means a minified or
  * broken file, and would make one huge "line" of lyrics. */

@@ -93,6 +93,13 @@ typedef struct {
 int serce_corpus_parse(const char *data, size_t n, const char *name, int format, int lowercase,
                        serce_corpus *out, serce_error *err);
 void serce_corpus_free(serce_corpus *c);
+/* Leave out of c every song that shares at least min_lines distinct lyric lines with some song of
+ * `other` (lines compared folded: Turkish lower case, letters and digits only, and only lines with
+ * at least min_letters of them). For honest validation: a pre-training corpus of other singers can
+ * hold their versions of the target artist's songs (songs she wrote for them, duets), which would
+ * otherwise leak the held-out songs into training. *dropped (may be NULL) receives the count. */
+int serce_corpus_drop_overlap(serce_corpus *c, const serce_corpus *other, int min_letters, int min_lines,
+                              size_t *dropped, serce_error *err);
 
 /* ---------------------------------------------------------------- vocabulary */
 

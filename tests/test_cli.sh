@@ -62,10 +62,22 @@ out=$("$SERCE" sample "$W/q8.safetensors" --prime "Gece" --length 80 --seed 3)
 out2=$("$SERCE" sample "$W/q8.safetensors" --prime "Gece" --length 80 --seed 3)
 check '[[ "$out" == Gece* ]] && [ ${#out} -ge 60 ] && [ "$out" == "$out2" ]' "int8 sample: same seed, same text"
 
-# --- interrupted + resumed == uninterrupted (bit-exact weights)
-"$SERCE" train "$CORPUS" -o "$W/a.safetensors" "${SMALL[@]}" --steps 50 --val-fraction 0 --eval-every 10 -q --dropout 0.2
+# --- eval --held-out: exactly the songs (and bpc) that training held out; --exclude leaves out songs
+#     that share 2+ lines with another file (here another singer's version of the first song)
+"$SERCE" eval "$W/m.safetensors" "$CORPUS" --held-out 0.25 --json > "$W/held.json"
+"$SERCE" info "$W/m.safetensors" --json > "$W/info.json"
+check "$PY -c 'import json; a=json.load(open(\"$W/held.json\")); t=json.load(open(\"$W/info.json\"))[\"training\"]; assert a[\"songs\"]==t[\"val_songs\"] and a[\"chars\"]==t[\"val_chars\"] and abs(a[\"bpc\"]-t[\"val_bpc\"])<1e-4, (a, t)'" "eval --held-out reproduces training's held-out bpc: $(cat "$W/held.json")"
+printf '# Başkası - Deniz Feneri\nGECE İNER LİMANA, usul usul\nfener yanar dalga söyler türkü\n' > "$W/other.txt"
+out=$("$SERCE" eval "$W/m.safetensors" "$CORPUS" --exclude "$W/other.txt" 2>&1)
+check '[[ "$out" == *"1 of "*" left out"* ]]' "eval --exclude leaves out the shared song: $out"
+out=$("$SERCE" eval "$W/m.safetensors" "$CORPUS" --held-out 1.5 2>&1); rc=$?
+check '[ $rc -eq 2 ] && [ $(echo "$out" | wc -l) -eq 1 ]' "eval --held-out out of range: $out"
+
+# --- interrupted + resumed == uninterrupted (bit-exact weights); --exclude is kept in the checkpoint
+"$SERCE" train "$CORPUS" -o "$W/a.safetensors" "${SMALL[@]}" --steps 50 --val-fraction 0 --eval-every 10 -q --dropout 0.2 \
+    --exclude "$W/other.txt"
 "$SERCE" train "$CORPUS" -o "$W/b.safetensors" "${SMALL[@]}" --steps 50 --val-fraction 0 --eval-every 10 -q --dropout 0.2 \
-    --halt-after 23 2>/dev/null
+    --exclude "$W/other.txt" --halt-after 23 2>/dev/null
 check '[ $? -eq 130 ]' "an interrupted run exits 130"
 "$SERCE" train "$CORPUS" -o "$W/b.safetensors" --resume "$W/b.safetensors.ckpt" -q
 check '[ $? -eq 0 ]' "resume exits 0"

@@ -360,6 +360,36 @@ static void test_songs_plain(void) {
     if (!rc) serce_corpus_free(&c);
 }
 
+/* serce_corpus_drop_overlap: a song sharing 2+ long lines (compared folded, letters only) with a
+ * song of the other corpus goes; one shared line, or shared short lines, do not count */
+static void test_overlap(void) {
+    serce_corpus c, o;
+    serce_error e = {0};
+    const char *mine = "# Bir\nGece iner limana usul usul\nFener yanar, dalga söyler türkü\nkısa\n\n"
+                       "# İki\nGece iner limana usul usul\nBambaşka bir satır burada duruyor\n\n"
+                       "# Üç\nevet\nhayır\n\n"
+                       "# Dört\nYağmur yağar Kadıköy'e bu akşam\nŞemsiyem yok, ıslanırım seninle\n";
+    const char *other = "# Başka - Bir\ngece iner LİMANA, usul usul!\nfener yanar dalga söyler türkü\n\n"
+                        "# Başka - Üç\nevet\nhayır\n\n"
+                        "# Başka - Dört\nYAĞMUR YAĞAR KADIKÖY'E BU AKŞAM\nhiç benzemeyen bir satır daha var\n";
+    CHECK(parse(mine, SERCE_CORPUS_AUTO, 0, &c, &e) == SERCE_OK && c.nsongs == 4, "parse: %s", e.msg);
+    CHECK(parse(other, SERCE_CORPUS_AUTO, 0, &o, &e) == SERCE_OK && o.nsongs == 3, "parse: %s", e.msg);
+    size_t before = c.nchars, gone = 99;
+    CHECK(serce_corpus_drop_overlap(&c, &o, 20, 2, &gone, &e) == SERCE_OK, "drop: %s", e.msg);
+    /* Bir shares 2 lines (case, İ/i and punctuation folded); İki and Dört share only one; Üç's
+     * shared lines are too short */
+    CHECK(gone == 1 && c.nsongs == 3, "1 song left out, got %zu (%zu left)", gone, c.nsongs);
+    CHECK(c.nsongs == 3 && strcmp(title_of(&c, 0), "İki") == 0 && strcmp(title_of(&c, 1), "Üç") == 0 &&
+              strcmp(title_of(&c, 2), "Dört") == 0,
+          "the others stay in order");
+    size_t sum = 0;
+    for (size_t i = 0; i < c.nsongs; i++) sum += c.songs[i].title_len + c.songs[i].body_len;
+    CHECK(sum == c.nchars && c.nchars < before, "character count follows: %zu vs %zu", sum, c.nchars);
+    CHECK(serce_corpus_drop_overlap(&c, &o, 3, 2, &gone, &e) == SERCE_OK && gone == 1 && c.nsongs == 2,
+          "with short lines counted Üç goes too (%zu)", gone);
+    serce_corpus_free(&c), serce_corpus_free(&o);
+}
+
 static void test_limits(void) {
     serce_corpus c;
     serce_error e = {0};
@@ -649,6 +679,7 @@ int main(void) {
     test_case();
     test_compose();
     test_csv_quoting();
+    test_overlap();
     test_csv_notebook();
     test_csv_sozler();
     test_csv_errors();

@@ -26,6 +26,9 @@ int cli_errorf(const char *fmt, ...)
 serce_model *cli_load_model(const char *path);
 /* Read and parse a corpus file; returns 0 or prints the error and returns 1. */
 int cli_load_corpus(const char *path, int format, int lowercase, serce_corpus *c);
+/* --exclude FILE: leave out of c the songs that share 2+ lines of 20+ letters with a song of FILE
+ * (serce_corpus_drop_overlap); prints how many to stderr unless quiet. Returns 0 or prints the error. */
+int cli_exclude_overlap(serce_corpus *c, const char *what, const char *path, int lowercase, int quiet);
 int cli_parse_format(const char *s, int *format);
 const char *cli_basename(const char *path);
 

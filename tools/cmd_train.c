@@ -47,6 +47,8 @@ typedef struct {
     const char *format, *init, *resume, *log, *out, *ckpt;
     long halt_after; /* testing: behave as if interrupted after this step */
     int quiet;
+    int strip_artist;        /* --strip-artist; kept in the checkpoint so --resume reads the same songs */
+    char exclude[1024];      /* --exclude FILE, likewise */
 } train_args;
 
 typedef struct {
@@ -72,10 +74,12 @@ static int write_opts_json(serce_buf *b, const train_args *a) {
                             "{\"batch\":%d,\"seq_len\":%d,\"lr\":%.9g,\"min_lr_ratio\":%.9g,\"warmup\":%d,\"dropout\":%.9g,"
                             "\"clip\":%.9g,\"weight_decay\":%.9g,\"seed\":\"%llu\",\"val_fraction\":%.17g,"
                             "\"min_count\":%d,\"eval_every\":%d,\"patience\":%d,\"steps\":%ld,\"epochs\":%.17g,"
-                            "\"minutes\":%.17g,\"shards\":%d,\"checkpoint_every\":%d}",
+                            "\"minutes\":%.17g,\"shards\":%d,\"checkpoint_every\":%d,\"strip_artist\":%d,\"exclude\":",
                             a->o.batch, a->o.seq_len, a->o.lr, a->o.min_lr_ratio, a->o.warmup, a->o.dropout, a->o.clip,
                             a->o.weight_decay, (unsigned long long)a->o.seed, a->val_fraction, a->min_count,
-                            a->eval_every, a->patience, a->steps, a->epochs, a->minutes, a->o.shards, a->ckpt_every);
+                            a->eval_every, a->patience, a->steps, a->epochs, a->minutes, a->o.shards, a->ckpt_every,
+                            a->strip_artist) ||
+           sj_write_str(b, a->exclude, strlen(a->exclude)) || serce_buf_append(b, "}", 1);
 }
 
 static int write_curve_json(serce_buf *b, const train_state *s) {
@@ -171,6 +175,9 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
         GETN(o, "eval_every", a->eval_every, int);
         GETN(o, "patience", a->patience, int);
         GETN(o, "shards", a->o.shards, int);
+        GETN(o, "strip_artist", a->strip_artist, int);
+        const char *ex = sj_get_str(&doc, o, "exclude");
+        if (ex && strlen(ex) < sizeof a->exclude) strcpy(a->exclude, ex);
         if (!opts_given(d, nd, "--checkpoint-every")) GETN(o, "checkpoint_every", a->ckpt_every, int);
         /* budgets come from the checkpoint unless given again on this command line */
         if (!opts_given(d, nd, "--steps") && !opts_given(d, nd, "--epochs") && !opts_given(d, nd, "--minutes")) {
@@ -303,7 +310,8 @@ int cmd_train(int argc, char **argv) {
     a.embed = 64, a.hidden = 256, a.layers = 2, a.min_count = 2;
     a.val_fraction = 0.1, a.patience = 8, a.format = "auto";
     a.o.threads = serce_parallel_cpus() > 16 ? 16 : serce_parallel_cpus();
-    int lower_flag = 0, strip_artist = 0;
+    int lower_flag = 0;
+    const char *exclude = NULL;
     opt_def d[] = {
         {"--output", "-o", OPT_STR, &a.out, "MODEL", "where the best model is written (safetensors); required", 0},
         {"--embed", NULL, OPT_INT, &a.embed, "E", "embedding size (default 64)", 0},
@@ -328,7 +336,8 @@ int cmd_train(int argc, char **argv) {
         {"--min-count", NULL, OPT_INT, &a.min_count, "N", "characters seen fewer than N times become <unk> (default 2)", 0},
         {"--lowercase", NULL, OPT_FLAG, &lower_flag, NULL, "fold case with Turkish rules (I->ı, İ->i) before training", 0},
         {"--format", NULL, OPT_STR, &a.format, "F", "corpus format: auto (default), songs, csv, plain", 0},
-        {"--strip-artist", NULL, OPT_FLAG, &strip_artist, NULL, "titles 'Artist - Title' become 'Title' (for multi-artist corpora)", 0},
+        {"--strip-artist", NULL, OPT_FLAG, &a.strip_artist, NULL, "titles 'Artist - Title' become 'Title' (for multi-artist corpora)", 0},
+        {"--exclude", NULL, OPT_STR, &exclude, "FILE", "leave out songs sharing 2+ lines with a song of FILE (e.g. pre-train without other singers' versions of the fine-tuning songs)", 0},
         {"--init", NULL, OPT_STR, &a.init, "MODEL", "start from this model's weights (e.g. pre-trained on other artists); new characters are added", 0},
         {"--resume", NULL, OPT_STR, &a.resume, "CKPT", "continue an interrupted run exactly from its checkpoint", 0},
         {"--checkpoint", NULL, OPT_STR, &a.ckpt, "CKPT", "checkpoint file (default MODEL.ckpt)", 0},
@@ -348,6 +357,10 @@ int cmd_train(int argc, char **argv) {
     if (np != 1) return cli_errorf("train: give one CORPUS file (see 'serce train --help')"), 2;
     if (!a.out) return cli_errorf("train: -o MODEL is required: where to write the trained model"), 2;
     a.lowercase = lower_flag;
+    if (exclude) {
+        if (strlen(exclude) >= sizeof a.exclude) return cli_errorf("train: --exclude: path too long"), 2;
+        strcpy(a.exclude, exclude);
+    }
     if (a.init && a.resume) return cli_errorf("train: --init and --resume cannot be combined"), 2;
 
     char ckpt_default[4096];
@@ -451,7 +464,7 @@ int cmd_train(int argc, char **argv) {
     }
 
     if (cli_load_corpus(pos[0], format, a.lowercase, &corpus)) goto out;
-    if (strip_artist) { /* "Artist - Title" -> "Title": a pre-training corpus should not teach artist names */
+    if (a.strip_artist) { /* "Artist - Title" -> "Title": a pre-training corpus should not teach artist names */
         for (size_t i = 0; i < corpus.nsongs; i++) {
             serce_song *sg = &corpus.songs[i];
             for (size_t j = 0; j + 3 <= sg->title_len; j++)
@@ -464,6 +477,7 @@ int cmd_train(int argc, char **argv) {
                 }
         }
     }
+    if (a.exclude[0] && cli_exclude_overlap(&corpus, pos[0], a.exclude, a.lowercase, a.quiet)) goto out;
     if (corpus.nsongs < 2 && a.val_fraction > 0) {
         rc = serce_fail(&e, SERCE_ERR_CORPUS, "%s has %zu song; validation needs at least 2 (or use --val-fraction 0)",
                         pos[0], corpus.nsongs);

@@ -203,10 +203,31 @@ int cmd_sample(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- eval */
 
+/* Keep only the songs idx[0..n) of c (in that order); the others are freed. */
+static void keep_songs(serce_corpus *c, const size_t *idx, size_t n) {
+    unsigned char *keep = serce_calloc(c->nsongs ? c->nsongs : 1, 1);
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (keep) keep[idx[i]] = 1;
+    for (size_t i = 0; i < c->nsongs; i++) {
+        if (keep && keep[i]) {
+            c->songs[w++] = c->songs[i];
+            continue;
+        }
+        c->nchars -= c->songs[i].title_len + c->songs[i].body_len;
+        serce_free(c->songs[i].title), serce_free(c->songs[i].body);
+    }
+    c->nsongs = w;
+    serce_free(keep);
+}
+
 int cmd_eval(int argc, char **argv) {
     int raw = 0, json = 0, ref = 0;
-    const char *fmt = "auto";
+    double held_out = 0;
+    const char *fmt = "auto", *exclude = NULL;
     opt_def d[] = {
+        {"--held-out", NULL, OPT_DOUBLE, &held_out, "F", "only the songs that training with --val-fraction F holds out (the same hash split)", 0},
+        {"--exclude", NULL, OPT_STR, &exclude, "FILE", "leave out songs sharing 2+ lines with a song of FILE (e.g. held-out songs that have a version in the pre-training corpus)", 0},
         {"--raw", NULL, OPT_FLAG, &raw, NULL, "read FILE as one sequence: zero state, first character only input", 0},
         {"--format", NULL, OPT_STR, &fmt, "F", "corpus format: auto (default), songs, csv, plain", 0},
         {"--json", NULL, OPT_FLAG, &json, NULL, "print one JSON object (bpc, nats, chars, ...)", 0},
@@ -221,6 +242,8 @@ int cmd_eval(int argc, char **argv) {
                        d, N(d), argc, argv, 2, pos, 2, &np);
     if (r) return r < 0 ? 2 : 0;
     if (np != 2) return cli_errorf("eval: give MODEL and FILE (see 'serce eval --help')"), 2;
+    if (held_out < 0 || held_out >= 1) return cli_errorf("eval: --held-out must be in (0, 1), got %g", held_out), 2;
+    if (raw && (held_out > 0 || exclude)) return cli_errorf("eval: --held-out and --exclude work on songs, not with --raw"), 2;
     if (cli_parse_format(fmt, &format)) return 2;
     serce_model *m = cli_load_model(pos[0]);
     if (!m) return 1;
@@ -257,6 +280,19 @@ int cmd_eval(int argc, char **argv) {
         serce_corpus c;
         if (cli_load_corpus(pos[1], format, m->cfg.lowercase, &c)) {
             serce_model_free(m);
+            return 1;
+        }
+        if (held_out > 0) { /* the split of the whole file first, exactly as training made it */
+            size_t *tri = NULL, *vai = NULL, ntr = 0, nva = 0;
+            if (serce_split_songs(&c, held_out, &tri, &ntr, &vai, &nva, &e)) {
+                serce_corpus_free(&c), serce_model_free(m);
+                return cli_error(&e);
+            }
+            keep_songs(&c, vai, nva);
+            serce_free(tri), serce_free(vai);
+        }
+        if (exclude && cli_exclude_overlap(&c, pos[1], exclude, m->cfg.lowercase, json)) {
+            serce_corpus_free(&c), serce_model_free(m);
             return 1;
         }
         serce_songs s;

@@ -63,6 +63,21 @@ int cli_load_corpus(const char *path, int format, int lowercase, serce_corpus *c
     return 0;
 }
 
+int cli_exclude_overlap(serce_corpus *c, const char *what, const char *path, int lowercase, int quiet) {
+    serce_corpus o;
+    if (cli_load_corpus(path, SERCE_CORPUS_AUTO, lowercase, &o)) return 1;
+    serce_error e = {0};
+    size_t dropped = 0, before = c->nsongs;
+    int rc = serce_corpus_drop_overlap(c, &o, 20, 2, &dropped, &e);
+    serce_corpus_free(&o);
+    if (rc) return cli_error(&e);
+    if (!quiet)
+        fprintf(stderr, "serce: --exclude %s: %zu of %zu songs of %s left out (they share 2 or more lines with it)\n",
+                path, dropped, before, what);
+    if (c->nsongs == 0) return cli_errorf("no song of %s is left after --exclude %s", what, path), 1;
+    return 0;
+}
+
 static void usage(FILE *f) {
     fprintf(f,
             "usage: serce <command> [options]\n\n"
