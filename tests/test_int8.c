@@ -357,8 +357,8 @@ static void test_int8_vs_float(void) {
             for (int j = 0; j < L * H; j++, nh++) habs += fabsf(hs[j]);
         }
         free(hs);
-        double nf, nq;
-        long cf, cq;
+        double nf = 0, nq = 0;
+        long cf = 0, cq = -1;
         rc = serce_evaluate(f, serce_kernels_best(), &songs, 8, 64, &nf, &cf, &e);
         if (!rc) rc = serce_evaluate(q, serce_kernels_best(), &songs, 8, 64, &nq, &cq, &e);
         CHECK(rc == SERCE_OK && cf == cq, "evaluate: %s", e.msg);

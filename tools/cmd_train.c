@@ -177,7 +177,7 @@ static int restore_caller(const char *js, train_args *a, const opt_def *d, int n
         GETN(o, "shards", a->o.shards, int);
         GETN(o, "strip_artist", a->strip_artist, int);
         const char *ex = sj_get_str(&doc, o, "exclude");
-        if (ex && strlen(ex) < sizeof a->exclude) strcpy(a->exclude, ex);
+        if (ex && strlen(ex) < sizeof a->exclude) memcpy(a->exclude, ex, strlen(ex) + 1);
         if (!opts_given(d, nd, "--checkpoint-every")) GETN(o, "checkpoint_every", a->ckpt_every, int);
         /* budgets come from the checkpoint unless given again on this command line */
         if (!opts_given(d, nd, "--steps") && !opts_given(d, nd, "--epochs") && !opts_given(d, nd, "--minutes")) {
@@ -359,7 +359,7 @@ int cmd_train(int argc, char **argv) {
     a.lowercase = lower_flag;
     if (exclude) {
         if (strlen(exclude) >= sizeof a.exclude) return cli_errorf("train: --exclude: path too long"), 2;
-        strcpy(a.exclude, exclude);
+        memcpy(a.exclude, exclude, strlen(exclude) + 1);
     }
     if (a.init && a.resume) return cli_errorf("train: --init and --resume cannot be combined"), 2;
 
