@@ -1014,6 +1014,20 @@ static size_t count_lines(const serce_song *s) {
     return n;
 }
 
+void serce_corpus_keep(serce_corpus *c, const unsigned char *keep) {
+    size_t w = 0;
+    for (size_t i = 0; i < c->nsongs; i++) {
+        serce_song *s = &c->songs[i];
+        if (keep[i]) {
+            c->songs[w++] = *s;
+            continue;
+        }
+        c->nchars -= s->title_len + s->body_len;
+        serce_free(s->title), serce_free(s->body);
+    }
+    c->nsongs = w;
+}
+
 int serce_corpus_drop_overlap(serce_corpus *c, const serce_corpus *other, int min_letters, int min_lines,
                               size_t *dropped, serce_error *err) {
     if (dropped) *dropped = 0;
@@ -1024,28 +1038,25 @@ int serce_corpus_drop_overlap(serce_corpus *c, const serce_corpus *other, int mi
         if (m > mine) mine = m;
     }
     uint64_t *keys = serce_malloc(cap * sizeof *keys), *own = serce_malloc(mine * sizeof *own);
-    if (!keys || !own) {
-        serce_free(keys), serce_free(own);
+    unsigned char *keep = serce_malloc(c->nsongs ? c->nsongs : 1);
+    if (!keys || !own || !keep) {
+        serce_free(keys), serce_free(own), serce_free(keep);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory comparing corpora");
     }
     size_t nk = 0;
     for (size_t i = 0; i < other->nsongs; i++) song_keys(&other->songs[i], min_letters, keys, &nk);
     qsort(keys, nk, sizeof *keys, cmp_u64);
-    size_t w = 0, gone = 0;
+    size_t gone = 0;
     for (size_t i = 0; i < c->nsongs; i++) {
-        serce_song *s = &c->songs[i];
         size_t no = 0;
-        song_keys(s, min_letters, own, &no);
+        song_keys(&c->songs[i], min_letters, own, &no);
         int shared = 0;
         for (size_t j = 0; j < no; j++) shared += bsearch(&own[j], keys, nk, sizeof *keys, cmp_u64) != NULL;
-        if (shared >= min_lines) {
-            c->nchars -= s->title_len + s->body_len;
-            serce_free(s->title), serce_free(s->body);
-            gone++;
-        } else c->songs[w++] = *s;
+        keep[i] = shared < min_lines;
+        gone += !keep[i];
     }
-    c->nsongs = w;
-    serce_free(keys), serce_free(own);
+    serce_corpus_keep(c, keep);
+    serce_free(keys), serce_free(own), serce_free(keep);
     if (dropped) *dropped = gone;
     return SERCE_OK;
 }

@@ -93,6 +93,8 @@ typedef struct {
 int serce_corpus_parse(const char *data, size_t n, const char *name, int format, int lowercase,
                        serce_corpus *out, serce_error *err);
 void serce_corpus_free(serce_corpus *c);
+/* Keep the songs i of c with keep[i] != 0, in order; the others are freed (nchars follows). */
+void serce_corpus_keep(serce_corpus *c, const unsigned char *keep);
 /* Leave out of c every song that shares at least min_lines distinct lyric lines with some song of
  * `other` (lines compared folded: Turkish lower case, letters and digits only, and only lines with
  * at least min_letters of them). For honest validation: a pre-training corpus of other singers can

@@ -203,24 +203,6 @@ int cmd_sample(int argc, char **argv) {
 
 /* ---------------------------------------------------------------- eval */
 
-/* Keep only the songs idx[0..n) of c (in that order); the others are freed. */
-static void keep_songs(serce_corpus *c, const size_t *idx, size_t n) {
-    unsigned char *keep = serce_calloc(c->nsongs ? c->nsongs : 1, 1);
-    size_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        if (keep) keep[idx[i]] = 1;
-    for (size_t i = 0; i < c->nsongs; i++) {
-        if (keep && keep[i]) {
-            c->songs[w++] = c->songs[i];
-            continue;
-        }
-        c->nchars -= c->songs[i].title_len + c->songs[i].body_len;
-        serce_free(c->songs[i].title), serce_free(c->songs[i].body);
-    }
-    c->nsongs = w;
-    serce_free(keep);
-}
-
 int cmd_eval(int argc, char **argv) {
     int raw = 0, json = 0, ref = 0;
     double held_out = 0;
@@ -288,8 +270,14 @@ int cmd_eval(int argc, char **argv) {
                 serce_corpus_free(&c), serce_model_free(m);
                 return cli_error(&e);
             }
-            keep_songs(&c, vai, nva);
-            serce_free(tri), serce_free(vai);
+            unsigned char *keep = serce_calloc(c.nsongs ? c.nsongs : 1, 1);
+            if (!keep) {
+                serce_free(tri), serce_free(vai), serce_corpus_free(&c), serce_model_free(m);
+                return cli_errorf("out of memory"), 1;
+            }
+            for (size_t i = 0; i < nva; i++) keep[vai[i]] = 1;
+            serce_corpus_keep(&c, keep);
+            serce_free(keep), serce_free(tri), serce_free(vai);
         }
         if (exclude && cli_exclude_overlap(&c, pos[1], exclude, m->cfg.lowercase, json)) {
             serce_corpus_free(&c), serce_model_free(m);
