@@ -7,22 +7,11 @@
 #include "kernels.h"
 #include "model.h"
 #include "rng.h"
+#include "testmodel.h"
 #include "text.h"
 
 static serce_model *make(int E, int H, int L, uint64_t seed) {
-    static const char corpus[] = "# Bir\nay ışığı düştü\nsen gel\n\n# İki\ngüneş ve ay\nben\n\n# Üç\nyıldız söz\n";
-    serce_corpus c;
-    serce_vocab v;
-    serce_error e;
-    serce_model *m = NULL;
-    if (serce_corpus_parse(corpus, sizeof corpus - 1, "t", SERCE_CORPUS_AUTO, 0, &c, &e)) return NULL;
-    if (serce_vocab_build(&c, 1, 0, &v, &e) == SERCE_OK) {
-        serce_config cfg = {v.size, E, H, L, 0};
-        if (serce_model_new(&cfg, &v, &m, &e) == SERCE_OK) serce_model_init(m, seed);
-        serce_vocab_free(&v);
-    }
-    serce_corpus_free(&c);
-    return m;
+    return test_model("# Bir\nay ışığı düştü\nsen gel\n\n# İki\ngüneş ve ay\nben\n\n# Üç\nyıldız söz\n", E, H, L, seed);
 }
 
 /* run the same 400 tokens through a 1-thread and an n-thread generator; count differing steps */

@@ -12,22 +12,11 @@
 #include "model.h"
 #include "safetensors.h"
 #include "sampler.h"
+#include "testmodel.h"
 #include "train.h"
 
 static serce_model *tiny(void) {
-    static const char corpus[] = "# Bir\nay ışığı\nsen\n\n# İki\ngüneş ve ay\nben\n\n# Üç\nyıldız\nsöz\n";
-    serce_corpus c;
-    serce_vocab v;
-    serce_error e;
-    serce_model *m = NULL;
-    if (serce_corpus_parse(corpus, sizeof corpus - 1, "t", SERCE_CORPUS_AUTO, 0, &c, &e)) return NULL;
-    if (serce_vocab_build(&c, 1, 0, &v, &e) == SERCE_OK) {
-        serce_config cfg = {v.size, 5, 7, 2, 0};
-        if (serce_model_new(&cfg, &v, &m, &e) == SERCE_OK) serce_model_init(m, 3);
-        serce_vocab_free(&v);
-    }
-    serce_corpus_free(&c);
-    return m;
+    return test_model("# Bir\nay ışığı\nsen\n\n# İki\ngüneş ve ay\nben\n\n# Üç\nyıldız\nsöz\n", 5, 7, 2, 3);
 }
 
 /* rewrite one tensor's header entry or a metadata value by re-serialising with st_write */
