@@ -14,7 +14,7 @@
  *    state, |h| < 1) is quantised with the fixed scale 127 (serce_quantize_unit), the dot products
  *    are exact int32 sums, and only the final scaling is float, in one fixed order. Integer sums do
  *    not depend on their order, so every variant is bit-identical by construction (tests check it).
- * Not here: * Not here: threads (the caller splits rows), anything model-specific.
+ * Not here: threads (the caller splits rows), anything model-specific.
  */
 #ifndef SERCE_KERNELS_H
 #define SERCE_KERNELS_H
@@ -49,6 +49,17 @@ typedef void (*serce_matvec_q8_fn)(const signed char *Q, const float *scale, int
  * variant (the simd128 one does four lanes at a time), so the bits are identical. */
 typedef void (*serce_cell_fn)(int H, const float *gx, const float *gh, const float *b, float *c, float *h);
 
+/* Training's element-wise LSTM work for one row of H units (model.c calls them per batch row):
+ *  train_cell: g [4H] pre-activations -> activations in place (i, f, o sigmoid; g tanh), then
+ *              c = (f * cp) + (i * g), tc = tanh(c), h = o * tc
+ *  train_back: dh = dhup + dhn; dc = dcn + dh * o * (1 - tc^2); the pre-activation gradients dg [4H];
+ *              dcn = dc * f (0 when the stream was reset at this step)
+ * One C source; the AVX2 variant is the same source compiled for 8-float vectors: the same IEEE
+ * operations per element (no FMA), so the same bits, which the tests check. */
+typedef void (*serce_train_cell_fn)(int H, float *g, const float *cp, float *c, float *tc, float *h);
+typedef void (*serce_train_back_fn)(int H, const float *g, const float *tc, const float *cp, const float *dhup,
+                                    const float *dhn, float *dcn, float *dg, int reset);
+
 typedef struct {
     const char *gemm_name;
     serce_gemm_fn gemm;
@@ -57,6 +68,9 @@ typedef struct {
     serce_matvec_q8_fn matvec_q8;
     const char *matvec_q8_name;
     serce_cell_fn cell;
+    const char *elementwise_name; /* the cells' and training's element-wise code: "ref" or "avx2" */
+    serce_train_cell_fn train_cell;
+    serce_train_back_fn train_back;
 } serce_kernels;
 
 /* The plain C reference kernels (the oracle). */
@@ -64,6 +78,9 @@ void serce_gemm_ref(int transA, int transB, int M, int N, int K, float alpha,
                     const float *A, int lda, const float *B, int ldb, float beta, float *C, int ldc);
 void serce_matvec_ref(const float *W, int rows, int kpad, const float *x, float *y);
 void serce_cell_ref(int H, const float *gx, const float *gh, const float *b, float *c, float *h);
+void serce_train_cell_ref(int H, float *g, const float *cp, float *c, float *tc, float *h);
+void serce_train_back_ref(int H, const float *g, const float *tc, const float *cp, const float *dhup, const float *dhn,
+                          float *dcn, float *dg, int reset);
 void serce_matvec_q8_ref(const signed char *Q, const float *scale, int rows, int kpad, const int16_t *xq, float *y);
 
 /* xq[i] = clamp(floor(x[i] * 127.0f + 0.5f), -127, 127) for i < n (NaN -> 0): each step one IEEE

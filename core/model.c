@@ -534,20 +534,6 @@ void serce_fb_free(serce_fb *w) {
 
 const float *serce_fb_logits(const serce_fb *w) { return w->logits; }
 
-/* The cell's element-wise part, on separate (restrict) rows so the compiler vectorises it:
- * gates in place from pre-activations to activations, then c = f*c_prev + i*g, h = o*tanh(c). */
-static void lstm_cell(int H, float *restrict gi, float *restrict gf, float *restrict gg, float *restrict go,
-                      const float *restrict cp, float *restrict c, float *restrict tc, float *restrict h) {
-    for (int j = 0; j < H; j++) {
-        float i_ = serce_sigmoidf(gi[j]), f_ = serce_sigmoidf(gf[j]);
-        float g_ = serce_tanhf(gg[j]), o_ = serce_sigmoidf(go[j]);
-        gi[j] = i_, gf[j] = f_, gg[j] = g_, go[j] = o_;
-        c[j] = f_ * cp[j] + i_ * g_;
-        tc[j] = serce_tanhf(c[j]);
-        h[j] = o_ * tc[j];
-    }
-}
-
 /* LSTM layer forward over T steps.
  *   pre = x W_ih^T + b_ih + b_hh + h_{t-1} W_hh^T;  i,f,o = sigmoid, g = tanh
  *   c_t = f * c_{t-1} + i * g;  h_t = o * tanh(c_t)
@@ -583,7 +569,7 @@ static void lstm_forward(const serce_kernels *k, serce_fb *w, int l, int T, cons
             float *g = pt + (size_t)b * G;
             size_t row = ((size_t)t * B + b) * H;
             float *c = w->cs[l] + row, *tc = w->tc[l] + row, *h = w->hs[l] + row, *cpb = cp + (size_t)b * H;
-            lstm_cell(H, g, g + H, g + 2 * H, g + 3 * H, cpb, c, tc, h);
+            k->train_cell(H, g, cpb, c, tc, h);
         }
     }
     memcpy(h0, w->hs[l] + (size_t)(T - 1) * B * H, sizeof(float) * B * H);
@@ -604,17 +590,7 @@ static void lstm_backward(const serce_kernels *k, serce_fb *w, int l, int T, con
             const float *g = w->gates[l] + row * G, *tc = w->tc[l] + row * H, *cp = w->cp[l] + row * H;
             const float *dhup = w->dh + row * H;
             float *dg = w->dg + row * G, *dhn = w->dhn + (size_t)b * H, *dcn = w->dcn + (size_t)b * H;
-            int reset = inputs[row] == SERCE_TOK_BOS;
-            for (int j = 0; j < H; j++) {
-                float ig = g[j], fg = g[H + j], gg = g[2 * H + j], og = g[3 * H + j];
-                float dh = dhup[j] + dhn[j];
-                float dc = dcn[j] + dh * og * (1.0f - tc[j] * tc[j]);
-                dg[j] = dc * gg * ig * (1.0f - ig);
-                dg[H + j] = dc * cp[j] * fg * (1.0f - fg);
-                dg[2 * H + j] = dc * ig * (1.0f - gg * gg);
-                dg[3 * H + j] = dh * tc[j] * og * (1.0f - og);
-                dcn[j] = reset ? 0.0f : dc * fg;
-            }
+            k->train_back(H, g, tc, cp, dhup, dhn, dcn, dg, inputs[row] == SERCE_TOK_BOS);
         }
         /* dh_{t-1} = dG_t W_hh, zero where the stream was reset at t */
         float *dgt = w->dg + (size_t)t * B * G;
@@ -687,14 +663,18 @@ int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_f
         }
         float mx = z[0];
         for (int v = 1; v < V; v++) mx = z[v] > mx ? z[v] : mx;
+        float zy = z[y] - mx;
         double s = 0.0;
-        for (int v = 0; v < V; v++) s += serce_expf(z[v] - mx);
-        ls += log(s) - (double)(z[y] - mx);
-        if (grads) { /* dlogits = (softmax - onehot) / n */
+        if (grads) { /* dlogits = (softmax - onehot) / n; the exponentials once, in a loop that vectorises */
+            for (int v = 0; v < V; v++) z[v] = serce_expf(z[v] - mx);
+            for (int v = 0; v < V; v++) s += z[v];
             float is = (float)(1.0 / s);
-            for (int v = 0; v < V; v++) z[v] = serce_expf(z[v] - mx) * is * inv;
+            for (int v = 0; v < V; v++) z[v] = z[v] * is * inv;
             z[y] -= inv;
+        } else { /* the logits stay for the caller (serce_fb_logits) */
+            for (int v = 0; v < V; v++) s += serce_expf(z[v] - mx);
         }
+        ls += log(s) - (double)zy;
     }
     *loss_sum = ls;
     *count = n;

@@ -14,6 +14,9 @@
  *    the same tokens (B = 1, <s> in the middle): within 1e-5 relative to the step's largest |logit|,
  *    the final state within 1e-5 relative; and serce_infer with
  *    serce_kernels_ref() vs NULL (the best kernels) bit-identical over 50 steps.
+ *  - the element-wise cells (generation cell, training cell, training backward step): every variant
+ *    must equal the reference BIT FOR BIT, for H from 1 to 40 and 128 (vector bodies and tails), on
+ *    inputs that reach every branch of mathf.h (|x| below 0.4, beyond 9 and 88.7, -0, NaN).
  * Also built for WebAssembly with SIMD128 and run by node (CTest web_wasm_test_kernels), so the
  * simd128 variants are checked where they run. */
 #include "check.h"
@@ -339,6 +342,60 @@ static void test_infer_ref_vs_best(int V, int E, int H, int L) {
     serce_model_free(m);
 }
 
+/* ---------------------------------------------------------------- element-wise cells */
+
+/* a pre-activation: mostly ordinary values, sometimes the edges of the exp/tanh branches */
+static float pre_value(void) {
+    static const float edge[] = {0.0f, -0.0f, 0.39999998f, 0.4f, -0.4f, 9.0f, 9.000001f, -9.5f, 88.7f, 100.0f,
+                                 -87.3f, -100.0f, 1e-20f, -3e-39f, NAN, INFINITY, -INFINITY};
+    uint32_t r = serce_rng_u32(&rng_state);
+    if (r % 16 == 0) return edge[(r >> 8) % (sizeof edge / sizeof edge[0])];
+    return rnd() * 6.0f;
+}
+
+static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof(float)) == 0; }
+
+static void test_elementwise(const serce_kernels *k) {
+    static const int hs[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 23, 31, 32, 33, 40, 128};
+    long cases = 0;
+    for (size_t hi = 0; hi < sizeof hs / sizeof hs[0]; hi++) {
+        int H = hs[hi];
+        size_t G = 4 * (size_t)H;
+        float *gx = malloc(G * sizeof(float)), *gh = malloc(G * sizeof(float)), *b = malloc(G * sizeof(float));
+        float *c0 = malloc(H * sizeof(float)), *c1 = malloc(H * sizeof(float)), *c2 = malloc(H * sizeof(float));
+        float *h1 = malloc(H * sizeof(float)), *h2 = malloc(H * sizeof(float)), *tc1 = malloc(H * sizeof(float));
+        float *tc2 = malloc(H * sizeof(float)), *g1 = malloc(G * sizeof(float)), *g2 = malloc(G * sizeof(float));
+        float *dhup = malloc(H * sizeof(float)), *dhn = malloc(H * sizeof(float)), *dcn1 = malloc(H * sizeof(float));
+        float *dcn2 = malloc(H * sizeof(float)), *dg1 = malloc(G * sizeof(float)), *dg2 = malloc(G * sizeof(float));
+        for (int rep = 0; rep < 6; rep++) {
+            for (size_t i = 0; i < G; i++) gx[i] = pre_value(), gh[i] = pre_value(), b[i] = rnd();
+            for (int i = 0; i < H; i++) c0[i] = pre_value(), dhup[i] = rnd(), dhn[i] = rnd(), dcn1[i] = rnd();
+            /* generation cell */
+            memcpy(c1, c0, H * sizeof(float));
+            memcpy(c2, c0, H * sizeof(float));
+            serce_cell_ref(H, gx, gh, b, c1, h1);
+            k->cell(H, gx, gh, b, c2, h2);
+            CHECK(same_bits(c1, c2, H) && same_bits(h1, h2, H), "cell %s H=%d: differs from the reference", k->elementwise_name, H);
+            /* training cell (gates in place), then its backward step, with and without a reset */
+            memcpy(g1, gx, G * sizeof(float));
+            memcpy(g2, gx, G * sizeof(float));
+            serce_train_cell_ref(H, g1, c0, c1, tc1, h1);
+            k->train_cell(H, g2, c0, c2, tc2, h2);
+            CHECK(same_bits(g1, g2, G) && same_bits(c1, c2, H) && same_bits(tc1, tc2, H) && same_bits(h1, h2, H),
+                  "train_cell %s H=%d: differs from the reference", k->elementwise_name, H);
+            memcpy(dcn2, dcn1, H * sizeof(float));
+            serce_train_back_ref(H, g1, tc1, c0, dhup, dhn, dcn1, dg1, rep == 3);
+            k->train_back(H, g1, tc1, c0, dhup, dhn, dcn2, dg2, rep == 3);
+            CHECK(same_bits(dg1, dg2, G) && same_bits(dcn1, dcn2, H), "train_back %s H=%d: differs from the reference",
+                  k->elementwise_name, H);
+            cases++;
+        }
+        free(gx), free(gh), free(b), free(c0), free(c1), free(c2), free(h1), free(h2), free(tc1), free(tc2);
+        free(g1), free(g2), free(dhup), free(dhn), free(dcn1), free(dcn2), free(dg1), free(dg2);
+    }
+    printf("element-wise %s: %ld cases bit-identical to the reference\n", k->elementwise_name, cases);
+}
+
 int main(void) {
     rng_state = serce_rng_seed(2024);
     const serce_kernels *ks[8];
@@ -347,7 +404,9 @@ int main(void) {
     int has_best = 0;
     for (int i = 0; i < nk; i++) {
         has_best |= ks[i] == serce_kernels_best();
-        CHECK(ks[i]->gemm && ks[i]->matvec && ks[i]->gemm_name && ks[i]->matvec_name, "kernel table %d complete", i);
+        CHECK(ks[i]->gemm && ks[i]->matvec && ks[i]->gemm_name && ks[i]->matvec_name && ks[i]->cell && ks[i]->train_cell &&
+                  ks[i]->train_back && ks[i]->elementwise_name,
+              "kernel table %d complete", i);
     }
     CHECK(has_best, "serce_kernels_all lists the best kernels");
     printf("%d kernel variants:", nk);
@@ -356,6 +415,7 @@ int main(void) {
     for (int i = 0; i < nk; i++) {
         test_gemm(ks[i]);
         test_matvec(ks[i]);
+        test_elementwise(ks[i]);
     }
     /* H below, at and above 16; E above H (the padded input buffer is shared); three layers */
     test_infer_vs_fb(11, 6, 9, 2);

@@ -217,6 +217,8 @@ int cmd_bench(int argc, char **argv) {
         fflush(stdout);
         serce_model_free(m);
     }
-    if (!json) printf("kernels: gemm %s, matvec %s, int8 matvec %s\n", k->gemm_name, k->matvec_name, k->matvec_q8_name);
+    if (!json)
+        printf("kernels: gemm %s, matvec %s, int8 matvec %s, element-wise %s\n", k->gemm_name, k->matvec_name,
+               k->matvec_q8_name, k->elementwise_name);
     return 0;
 }
