@@ -89,7 +89,10 @@ void serce_params_view(const serce_config *c, float *base, serce_params *p) {
 
 /* ---------------------------------------------------------------- model object */
 
-int serce_model_new(const serce_config *cfg, const serce_vocab *vocab, serce_model **out, serce_error *err) {
+/* serce_model_new with zeroed weights, or (zero = 0, for the loader, which writes every tensor) with
+ * the weights left unwritten: 13 MB of zeroing was the largest cost of loading a model in the page */
+static int model_alloc(const serce_config *cfg, const serce_vocab *vocab, int zero, serce_model **out,
+                       serce_error *err) {
     *out = NULL;
     int rc = serce_config_check(cfg, err);
     if (rc) return rc;
@@ -100,7 +103,7 @@ int serce_model_new(const serce_config *cfg, const serce_vocab *vocab, serce_mod
     if (!m) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for the model");
     m->cfg = *cfg;
     m->nparams = serce_param_total(cfg);
-    m->w = serce_calloc(m->nparams, sizeof(float));
+    m->w = zero ? serce_calloc(m->nparams, sizeof(float)) : serce_malloc(m->nparams * sizeof(float));
     if (!m->w || serce_vocab_copy(vocab, &m->vocab) != SERCE_OK) {
         serce_free(m->w);
         serce_free(m);
@@ -110,6 +113,10 @@ int serce_model_new(const serce_config *cfg, const serce_vocab *vocab, serce_mod
     serce_params_view(cfg, m->w, &m->p);
     *out = m;
     return SERCE_OK;
+}
+
+int serce_model_new(const serce_config *cfg, const serce_vocab *vocab, serce_model **out, serce_error *err) {
+    return model_alloc(cfg, vocab, 1, out, err);
 }
 
 void serce_model_init(serce_model *m, uint64_t seed) {
@@ -202,6 +209,7 @@ int serce_model_is_int8(const serce_model *m) {
 }
 
 int serce_model_quantize(serce_model *m, serce_error *err) {
+    if (m->generate_only) return serce_fail(err, SERCE_ERR_ARG, "this model was loaded for generation only");
     serce_tensor_info t[SERCE_MAX_TENSORS];
     int n = serce_param_table(&m->cfg, t);
     for (int i = 0; i < n; i++) {
@@ -315,8 +323,28 @@ static int cfg_int(const sj_doc *d, const char *key, int *out, serce_error *err)
     return SERCE_OK;
 }
 
+/* w = q * scale per row (separate restrict arrays: the loop vectorises); w NULL: only the scales are
+ * checked. Returns 0, or 1 + the row of a scale that is negative or not finite. */
+static int dequantize(int rows, int cols, const signed char *restrict q, const float *restrict scale,
+                      float *restrict w) {
+    for (int r = 0; r < rows; r++) {
+        float scl = scale[r];
+        if (!isfinite(scl) || scl < 0) return 1 + r;
+        if (!w) continue; /* only the scales checked */
+        const signed char *qr = q + (size_t)r * cols;
+        float *wr = w + (size_t)r * cols;
+        for (int c = 0; c < cols; c++) wr[c] = (float)qr[c] * scl;
+    }
+    return 0;
+}
+
 int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_error *err) {
+    return serce_model_load_ex(buf, n, 0, out, err);
+}
+
+int serce_model_load_ex(const uint8_t *buf, size_t n, int flags, serce_model **out, serce_error *err) {
     *out = NULL;
+    int gen_only = (flags & SERCE_LOAD_GENERATE_ONLY) != 0;
     st_file f;
     memset(&f, 0, sizeof f);
     serce_model *m = NULL;
@@ -365,7 +393,11 @@ int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_erro
                         serce_param_total(&cfg), n);
         goto fail;
     }
-    if ((rc = serce_model_new(&cfg, &v, &m, err))) goto fail;
+    /* every tensor is written below; for generate-only loads all but the int8 ones, whose float
+     * values are never read (serce_trainer_new, serce_forward_backward and serce_model_quantize
+     * refuse such a model; saving writes q) */
+    if ((rc = model_alloc(&cfg, &v, 0, &m, err))) goto fail;
+    m->generate_only = gen_only;
     serce_tensor_info t[SERCE_MAX_TENSORS];
     int nt = serce_param_table(&cfg, t);
     for (int i = 0; i < nt; i++) {
@@ -409,15 +441,9 @@ int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_erro
             }
             memcpy(m->q[i], s->data, t[i].numel);
             memcpy(m->qscale[i], sc->data, sizeof(float) * (size_t)t[i].shape[0]);
-            int cols = t[i].shape[1];
-            for (int r = 0; r < t[i].shape[0]; r++) {
-                float scl = m->qscale[i][r];
-                if (!isfinite(scl) || scl < 0) {
-                    rc = serce_fail(err, SERCE_ERR_NUMERIC, "'%s' holds an invalid scale at row %d", sn, r);
-                    goto fail;
-                }
-                for (int c2 = 0; c2 < cols; c2++)
-                    m->w[t[i].offset + (size_t)r * cols + c2] = (float)m->q[i][(size_t)r * cols + c2] * scl;
+            if ((rc = dequantize(t[i].shape[0], t[i].shape[1], m->q[i], m->qscale[i], gen_only ? NULL : m->w + t[i].offset))) {
+                rc = serce_fail(err, SERCE_ERR_NUMERIC, "'%s' holds an invalid scale at row %d", sn, rc - 1);
+                goto fail;
             }
             continue;
         }
@@ -633,7 +659,7 @@ int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_f
                            uint64_t *rng, float *grads, double *loss_sum, long *count) {
     const serce_config *cfg = &m->cfg;
     int B = w->B, H = cfg->hidden, E = cfg->embed, V = cfg->vocab, L = cfg->layers, TB = T * B;
-    if (T > w->T || T < 1) return SERCE_ERR_ARG;
+    if (T > w->T || T < 1 || m->generate_only) return SERCE_ERR_ARG;
     const serce_params *p = &m->p;
     /* embedding lookup */
     for (int r = 0; r < TB; r++) {
@@ -710,8 +736,9 @@ int serce_forward_backward(const serce_model *m, const serce_kernels *k, serce_f
 /* Generation with int8 weights is integer x integer: every matrix whose input is a hidden state
  * (W_hh, W_ih of layers >= 1, the head) multiplies the state quantised with the fixed scale 127
  * (serce_quantize_unit, |h| < 1) in exact int32 sums (kernels.h). Layer 0's input projection is
- * the table emb_proj, computed once from the float embedding (serce_matvec_q8f). A float model runs
- * the canonical float matvec throughout. */
+ * the table emb_proj, from the float embedding (serce_matvec_q8f), a token's row computed when the
+ * token is first read (not all at load: the page's first character then waits for 2 rows, not V).
+ * A float model runs the canonical float matvec throughout. */
 
 /* A weight matrix packed for generation: rows padded to 16 columns, float or int8 + row scales. */
 typedef struct {
@@ -724,9 +751,10 @@ typedef struct {
 struct serce_infer {
     const serce_model *m;
     const serce_kernels *k;
-    int L, H, G, V, E, kh;   /* kh = pad16(H) */
-    float *emb_proj;         /* [V, G] W_ih0 . embedding[v], canonical order */
-    pmat wih[SERCE_MAX_LAYERS];    /* [G, kh] layers >= 1 */
+    int L, H, G, V, E, kh, ke; /* kh = pad16(H), ke = pad16(E) */
+    float *emb_proj;         /* [V, G] W_ih0 . embedding[v], canonical order; row v valid once emb_done[v] */
+    unsigned char *emb_done; /* [V] */
+    pmat wih[SERCE_MAX_LAYERS];    /* [G, kh]; wih[0] [G, ke] (only for emb_proj) */
     pmat whh[SERCE_MAX_LAYERS];    /* [G, kh] */
     float *bsum[SERCE_MAX_LAYERS]; /* [G] b_ih + b_hh */
     pmat head;               /* [V, kh] */
@@ -810,19 +838,26 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     const serce_config *c = &m->cfg;
     int H = c->hidden, G = 4 * H, V = c->vocab, E = c->embed, L = c->layers, kh = serce_pad16(H), ke = serce_pad16(E);
     int kx = kh > ke ? kh : ke;
-    /* float block sized for all-float weights; the int8 block for all-int8 (one of them partly unused) */
-    size_t nmat = (size_t)G * ke + (size_t)(L - 1) * G * kh + (size_t)L * G * kh + (size_t)V * kh;
-    size_t n = (size_t)V * G + nmat + 2 * (size_t)L * G + 2 * (size_t)L * H + 3 * (size_t)kx + 2 * (size_t)G + V;
+    /* the packed matrices: float ones in the float block, int8 ones in the int8 block */
+    size_t nmatf = 0, nmatq = 0;
+    for (int l = 0; l < L; l++) {
+        size_t ih = (size_t)G * (l ? kh : ke), hh = (size_t)G * kh;
+        *(m->q[1 + 4 * l] ? &nmatq : &nmatf) += ih;
+        *(m->q[2 + 4 * l] ? &nmatq : &nmatf) += hh;
+    }
+    *(m->q[1 + 4 * L] ? &nmatq : &nmatf) += (size_t)V * kh;
+    size_t n = (size_t)V * G + nmatf + 2 * (size_t)L * G + 2 * (size_t)L * H + 3 * (size_t)kx + 2 * (size_t)G + V;
     serce_infer *s = serce_calloc(1, sizeof *s);
     if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
     s->block = serce_malloc(n * sizeof(float));
-    s->qblock = serce_model_is_int8(m) ? serce_malloc(2 * sizeof(int16_t) * (size_t)kh + nmat) : NULL;
-    if (!s->block || (serce_model_is_int8(m) && !s->qblock)) {
-        serce_free(s->block), serce_free(s);
+    s->qblock = serce_model_is_int8(m) ? serce_malloc(2 * sizeof(int16_t) * (size_t)kh + nmatq) : NULL;
+    s->emb_done = serce_calloc((size_t)V, 1);
+    if (!s->block || (serce_model_is_int8(m) && !s->qblock) || !s->emb_done) {
+        serce_free(s->block), serce_free(s->qblock), serce_free(s->emb_done), serce_free(s);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation (%.0f MiB)", (double)n * 4 / 1048576.0);
     }
     s->m = m, s->k = k ? k : serce_kernels_best();
-    s->L = L, s->H = H, s->G = G, s->V = V, s->E = E, s->kh = kh;
+    s->L = L, s->H = H, s->G = G, s->V = V, s->E = E, s->kh = kh, s->ke = ke;
     float *p = s->block;
     signed char *qp = s->qblock;
     if (qp) { /* the quantised inputs first: the block is malloc-aligned */
@@ -842,14 +877,8 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     s->gh = p, p += G;
     s->logits = p, p += V;
     const serce_params *w = &m->p;
-    pmat wih0; /* only used to build emb_proj */
-    pmat_pack(m, 1, w->w_ih[0], G, E, ke, &wih0, &p, &qp);
+    pmat_pack(m, 1, w->w_ih[0], G, E, ke, &s->wih[0], &p, &qp);
     memset(s->x, 0, sizeof(float) * (size_t)kx);
-    for (int v = 0; v < V; v++) {
-        memcpy(s->x, w->embedding + (size_t)v * E, sizeof(float) * E);
-        if (wih0.q) serce_matvec_q8f(wih0.q, wih0.scale, G, ke, s->x, s->emb_proj + (size_t)v * G);
-        else s->k->matvec(wih0.w, G, ke, s->x, s->emb_proj + (size_t)v * G);
-    }
     for (int l = 0; l < L; l++) {
         if (l > 0) pmat_pack(m, 1 + 4 * l, w->w_ih[l], G, H, kh, &s->wih[l], &p, &qp);
         pmat_pack(m, 2 + 4 * l, w->w_hh[l], G, H, kh, &s->whh[l], &p, &qp);
@@ -867,6 +896,7 @@ void serce_infer_free(serce_infer *s) {
     serce_team_free(s->team);
     serce_free(s->block);
     serce_free(s->qblock);
+    serce_free(s->emb_done);
     serce_free(s);
 }
 
@@ -913,7 +943,15 @@ void serce_infer_step(serce_infer *s, int token) {
     int L = s->L, H = s->H;
     if (token < 0 || token >= s->V) token = SERCE_TOK_UNK;
     if (token == SERCE_TOK_BOS) memset(s->state, 0, sizeof(float) * 2 * (size_t)L * H);
-    s->emb_row = s->emb_proj + (size_t)token * s->G;
+    float *row = s->emb_proj + (size_t)token * s->G;
+    if (!s->emb_done[token]) { /* s->x: the embedding, zero-padded to ke (the padding is never written) */
+        const pmat *a = &s->wih[0];
+        memcpy(s->x, s->m->p.embedding + (size_t)token * s->E, sizeof(float) * (size_t)s->E);
+        if (a->q) serce_matvec_q8f(a->q, a->scale, s->G, s->ke, s->x, row);
+        else s->k->matvec(a->w, s->G, s->ke, s->x, row);
+        s->emb_done[token] = 1;
+    }
+    s->emb_row = row;
     for (int l = 0; l < L; l++) {
         if (l > 0) load_input(s, s->state + (size_t)(l - 1) * H, s->xin, s->xqin);
         load_input(s, s->state + (size_t)l * H, s->xrec, s->xqrec);

@@ -74,6 +74,7 @@ typedef struct {
      * (--init) see; generation and serce_evaluate use q itself (int8 x int8, kernels.h). */
     signed char *q[SERCE_MAX_TENSORS];  /* [rows, cols] */
     float *qscale[SERCE_MAX_TENSORS];   /* [rows] */
+    int generate_only;   /* loaded with SERCE_LOAD_GENERATE_ONLY: w is not written where q is set */
     char *meta_extra_key[8];   /* further metadata carried through load/save (owned) */
     char *meta_extra_val[8];
     int nmeta_extra;
@@ -97,6 +98,12 @@ int serce_model_is_int8(const serce_model *m);
 /* Load from safetensors bytes (copied; buf may be freed afterwards). Checks the serce.* metadata,
  * every tensor's presence, dtype (F32) and shape against the config, and the vocabulary. */
 int serce_model_load(const uint8_t *buf, size_t n, serce_model **out, serce_error *err);
+/* The same with flags. SERCE_LOAD_GENERATE_ONLY: int8 matrices are not dequantized into w (left
+ * unwritten there), for a program that only generates (the page: loading is what a visitor waits for
+ * before the first character); serce_trainer_new, serce_forward_backward and serce_model_quantize
+ * refuse such a model, generation and saving work. */
+#define SERCE_LOAD_GENERATE_ONLY 1
+int serce_model_load_ex(const uint8_t *buf, size_t n, int flags, serce_model **out, serce_error *err);
 /* Append the safetensors bytes of the model to out. extra tensors (may be NULL/0) are appended
  * after the model's (checkpoints use this for Adam moments and stream state). */
 int serce_model_save(const serce_model *m, serce_buf *out, const st_tensor *extra_tensors, int nextra,

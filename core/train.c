@@ -177,6 +177,8 @@ static void build_epoch(serce_trainer *t) {
 int serce_trainer_new(serce_model *m, const serce_kernels *k, const serce_train_opts *o, const serce_songs *data,
                       serce_trainer **out, serce_error *err) {
     *out = NULL;
+    if (m->generate_only)
+        return serce_fail(err, SERCE_ERR_ARG, "this model was loaded for generation only (its int8 weights were not dequantized)");
     if (o->batch < 1 || o->seq_len < 1) return serce_fail(err, SERCE_ERR_ARG, "--batch and --seq-len must be at least 1");
     if (!(o->lr > 0) || !(o->dropout >= 0 && o->dropout < 1))
         return serce_fail(err, SERCE_ERR_ARG, "need --lr > 0 and 0 <= --dropout < 1");

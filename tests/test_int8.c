@@ -376,6 +376,52 @@ static void test_int8_vs_float(void) {
 }
 #endif
 
+/* SERCE_LOAD_GENERATE_ONLY (the page's load): the same generation, bit for bit, as the full load l
+ * over 60 steps with a reset; training, the batched forward and quantising refuse the model; saving
+ * it gives the same file. */
+static void test_generate_only(const serce_model *l, const uint8_t *file, size_t n) {
+    serce_model *g = NULL;
+    serce_error e;
+    int rc = serce_model_load_ex(file, n, SERCE_LOAD_GENERATE_ONLY, &g, &e);
+    CHECK(rc == SERCE_OK && g && g->generate_only, "generate-only load: %s", e.msg);
+    if (rc) return;
+    serce_infer *a = NULL, *b = NULL;
+    rc = serce_infer_new(l, NULL, &a, &e);
+    if (!rc) rc = serce_infer_new(g, NULL, &b, &e);
+    CHECK(rc == SERCE_OK, "infer: %s", e.msg);
+    int V = l->cfg.vocab, differ = 0;
+    uint64_t r = serce_rng_seed(5);
+    for (int t = 0; !rc && t < 60; t++) {
+        int tok = t % 23 == 0 ? SERCE_TOK_BOS : SERCE_NSPECIAL + (int)serce_rng_below(&r, (uint32_t)(V - SERCE_NSPECIAL));
+        serce_infer_step(a, tok), serce_infer_step(b, tok);
+        differ += memcmp(serce_infer_logits(a), serce_infer_logits(b), sizeof(float) * (size_t)V) != 0;
+    }
+    CHECK(differ == 0, "generate-only load: %d of 60 steps differ from the full load", differ);
+    serce_infer_free(a), serce_infer_free(b);
+    serce_train_opts o;
+    serce_train_opts_default(&o);
+    serce_songs d = {0};
+    serce_trainer *tr = NULL;
+    CHECK(serce_trainer_new(g, serce_kernels_ref(), &o, &d, &tr, &e) == SERCE_ERR_ARG && !tr, "training refused");
+    CHECK(serce_model_quantize(g, &e) == SERCE_ERR_ARG, "quantising refused");
+    serce_fb *ws = NULL;
+    if (serce_fb_new(&g->cfg, 1, 4, &ws, &e) == SERCE_OK) {
+        int32_t in[4] = {SERCE_TOK_BOS, 5, 6, 7}, tg[4] = {5, 6, 7, 8};
+        float h[512] = {0}, c[512] = {0};
+        double ls;
+        long cnt;
+        CHECK(g->cfg.layers * g->cfg.hidden <= 512, "state buffer");
+        CHECK(serce_forward_backward(g, serce_kernels_ref(), ws, 4, in, tg, h, c, 0, NULL, NULL, &ls, &cnt) == SERCE_ERR_ARG,
+              "the batched forward refused");
+        serce_fb_free(ws);
+    }
+    serce_buf s = {0};
+    CHECK(serce_model_save(g, &s, NULL, 0, NULL, NULL, 0, &e) == SERCE_OK && s.len == n && !memcmp(s.data, file, n),
+          "a generate-only model saves the same file");
+    serce_buf_free(&s);
+    serce_model_free(g);
+}
+
 int main(void) {
     test_quantize();
     test_q8_kernels();
@@ -406,6 +452,7 @@ int main(void) {
         CHECK(same, "int8 values and scales survive save/load");
         CHECK(inrange, "serce_model_quantize writes no -128");
         CHECK(!memcmp(m->w, l->w, m->nparams * 4), "dequantised weights identical after load");
+        test_generate_only(l, qb.data, qb.len);
         serce_model_free(l);
     }
     serce_buf_free(&fb), serce_buf_free(&qb);

@@ -154,6 +154,59 @@ static void test_strings(void) {
     REJECT("\"\xE2\x82\"", "invalid UTF-8");
 }
 
+/* The word-at-a-time path (8 plain bytes per step) against every position of each kind of byte that
+ * ends it: an escape, raw UTF-8, the closing quote; and a control character, rejected at its byte. */
+static void test_long_strings(void) {
+    static const struct {
+        const char *raw, *dec;
+    } items[] = {{"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\\u011F", "\xC4\x9F"},
+                 {"\xC5\x9F", "\xC5\x9F"}, {"\xF0\x9F\x98\x80", "\xF0\x9F\x98\x80"}, {"", ""}};
+    char json[128], want[128];
+    long cases = 0;
+    for (size_t it = 0; it < sizeof items / sizeof items[0]; it++)
+        for (int pre = 0; pre <= 19; pre++)
+            for (int post = 0; post <= 17; post += 1 + post / 4) {
+                int n = 0, w = 0;
+                json[n++] = '"';
+                for (int i = 0; i < pre; i++) json[n++] = want[w++] = (char)('A' + (i * 7) % 26);
+                n += sprintf(json + n, "%s", items[it].raw);
+                w += sprintf(want + w, "%s", items[it].dec);
+                for (int i = 0; i < post; i++) json[n++] = want[w++] = (char)('a' + (i * 5) % 26);
+                json[n++] = '"';
+                json[n] = 0;
+                want[w] = 0;
+                sj_doc doc;
+                serce_error err = {0, {0}};
+                int rc = sj_parse(json, (size_t)n, "test", &doc, &err);
+                CHECK(rc == SERCE_OK, "'%s': %s", json, err.msg);
+                if (rc) continue;
+                CHECK(doc.nodes[0].type == SJ_STRING && doc.nodes[0].len == (size_t)w &&
+                          memcmp(doc.nodes[0].str, want, (size_t)w) == 0,
+                      "'%s' decoded wrongly", json);
+                sj_free(&doc);
+                cases++;
+            }
+    /* a control character or a stray byte after 0..19 plain ones: rejected, at its own byte */
+    for (int pre = 0; pre <= 19; pre++)
+        for (int bad = 0; bad < 3; bad++) {
+            char msg[64];
+            int n = 0;
+            json[n++] = '"';
+            for (int i = 0; i < pre; i++) json[n++] = 'x';
+            json[n++] = bad == 0 ? '\x01' : bad == 1 ? '\x1F' : '\xFF';
+            for (int i = 0; i < 9; i++) json[n++] = 'y';
+            json[n++] = '"';
+            sj_doc doc;
+            serce_error err = {0, {0}};
+            int rc = sj_parse(json, (size_t)n, "doc", &doc, &err);
+            CHECK(rc == SERCE_ERR_JSON, "bad byte after %d plain ones accepted", pre);
+            snprintf(msg, sizeof msg, "at byte %d", pre + 1);
+            CHECK_STR_CONTAINS(err.msg, msg);
+            cases++;
+        }
+    printf("long strings: %ld cases\n", cases);
+}
+
 static void test_structure(void) {
     sj_doc doc;
     serce_error err = {0, {0}};
@@ -412,6 +465,7 @@ int main(void) {
     test_scalars();
     test_numbers();
     test_strings();
+    test_long_strings();
     test_structure();
     test_rejects();
     test_depth();

@@ -390,7 +390,8 @@ async function ttfc(browser) {
     let inWorker = null;
     for (const w of workers) {
       const t = await w.evaluate(() => ({ origin: performance.timeOrigin,
-        res: performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd })) })).catch(() => null);
+        res: performance.getEntriesByType('resource').map((e) => ({ name: e.name, start: e.startTime, end: e.responseEnd })),
+        marks: performance.getEntriesByType('mark').map((e) => [e.name, e.startTime]) })).catch(() => null);
       if (!t) continue;
       const shift = t.origin - r.origin;
       const find = (re) => t.res.find((e) => re.test(e.name));
@@ -398,6 +399,9 @@ async function ttfc(browser) {
       inWorker = { worker_started_ms: Number(shift.toFixed(1)), glue_loaded_ms: glue ? Number((glue.end + shift).toFixed(1)) : null,
         wasm_fetch_start_ms: wasm ? Number((wasm.start + shift).toFixed(1)) : null, wasm_fetched_ms: wasm ? Number((wasm.end + shift).toFixed(1)) : null,
         model_fetch_start_ms: model ? Number((model.start + shift).toFixed(1)) : null, model_fetched_ms: model ? Number((model.end + shift).toFixed(1)) : null };
+      // the worker's own milestones (worker.js: mark()), on the page's clock
+      for (const [name, at] of t.marks)
+        if (name.startsWith('serce:')) inWorker[`w_${name.slice(6).replace(/-/g, '_')}_ms`] = Number((at + shift).toFixed(1));
     }
     const requests = srv.requests.slice(req0).map((q) => q.url.replace(/\?v=[0-9a-f]+$/, ''));
     if (label === 'first') await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
@@ -501,10 +505,13 @@ function report({ results, info, live, parts }, visits) {
     console.log('(DCL: DOMContentLoaded; worker: new Worker(); w.run: the worker\'s script starts; glue: serce-*.js loaded; wasm: .wasm');
     console.log(' fetched; mdl get: the model file fetched, in the worker; ready: the worker\'s ready message; mdl req: the page');
     console.log(' sends fetchModel; gen: the page sends generate; 1st char: text in #lyrics (the time reported); frame: the');
-    console.log(' animation frame after it has run; model: the model message; done: 50 characters written)');
+    console.log(' animation frame after it has run; model: the model message; done: 50 characters written;');
+    console.log(' in the worker: w.mod module instantiated, w.copy model bytes in wasm memory, w.load model loaded,');
+    console.log(' w.gen generate request handled, w.text first text posted)');
     const cols = [['DCL', 'dom_content_loaded_ms'], ['worker', 'worker_created_ms'], ['w.run', 'worker_started_ms'], ['glue', 'glue_loaded_ms'],
       ['wasm', 'wasm_fetched_ms'], ['mdl get', 'model_fetched_ms'], ['ready', 'wasm_ready_ms'], ['mdl req', 'model_requested_ms'],
-      ['gen', 'generate_sent_ms'], ['1st char', 'first_char_ms'], ['frame', 'first_frame_ms'], ['model', 'model_loaded_ms'], ['done', 'done_ms']];
+      ['gen', 'generate_sent_ms'], ['w.mod', 'w_module_ms'], ['w.copy', 'w_model_copied_ms'], ['w.load', 'w_model_loaded_ms'],
+      ['w.gen', 'w_generate_ms'], ['w.text', 'w_first_text_ms'], ['1st char', 'first_char_ms'], ['frame', 'first_frame_ms'], ['model', 'model_loaded_ms'], ['done', 'done_ms']];
     console.log(`${pad('visit', 9)}${cols.map(([h]) => lpad(h, 9)).join('')}  requests to the server`);
     for (const v of visits)
       console.log(`${pad(v.visit, 9)}${cols.map(([, k]) => lpad(fmt(v[k]), 9)).join('')}  ${v.server_requests.length}: ${v.server_requests.join(' ')}`);

@@ -74,7 +74,9 @@ API int serce_wasm_load(const uint8_t *bytes, int n) {
     if (!bytes || n <= 0) return serce_fail(&last_err, SERCE_ERR_FORMAT, "the model file is empty"), 0;
     wmodel *w = serce_calloc(1, sizeof *w);
     if (!w) return serce_fail(&last_err, SERCE_ERR_NOMEM, "out of memory for the model"), 0;
-    if (serce_model_load(bytes, (size_t)n, &w->m, &last_err)) {
+    /* generation only: the int8 matrices are not dequantized (the page never trains; this is most of
+     * what loading the shipped model cost before the first character) */
+    if (serce_model_load_ex(bytes, (size_t)n, SERCE_LOAD_GENERATE_ONLY, &w->m, &last_err)) {
         serce_free(w);
         return 0;
     }

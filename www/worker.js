@@ -59,6 +59,11 @@ channel.port1.onmessage = () => { const f = resumeQueue.shift(); if (f) f(); };
 const yieldNow = () => new Promise((resolve) => { resumeQueue.push(resolve); channel.port2.postMessage(0); });
 
 const errorText = () => M.UTF8ToString(M._serce_wasm_error());
+// start-up milestones on the worker's own timeline (performance marks 'serce:…', read by
+// tools/bench_browser.mjs --ttfc-only); each is set once
+const mark = (what) => {
+  try { if (!performance.getEntriesByName(`serce:${what}`).length) performance.mark(`serce:${what}`); } catch (e) { /* no marks */ }
+};
 
 // ---------------------------------------------------------------- start-up
 // fetch and compile the .wasm; streaming (compiling while the bytes arrive) when it is served as
@@ -99,6 +104,7 @@ async function init(simd) {
   for (const flavour of order) {
     try {
       M = await startFlavour(flavour);
+      mark('module');
       postMessage({ type: 'ready', flavour });
       return;
     } catch (e) {
@@ -238,9 +244,11 @@ function loadBytes(seq, bytes, meta) {
   const p = M._malloc(n || 1);
   if (!p) return fail('out of memory');
   M.HEAPU8.set(bytes, p);
+  mark('model-copied');
   const h = M._serce_wasm_load(p, n);
   M._free(p);
   if (!h) return fail(errorText());
+  mark('model-loaded');
   const describe = () => {
     try { return JSON.parse(M.UTF8ToString(M._serce_wasm_info(h))); } catch (e) { return null; }
   };
@@ -331,6 +339,7 @@ async function generate(m) {
     postMessage({ type: 'genError', id: m.id, message: 'no model is loaded' });
     return;
   }
+  mark('generate');
   const g = start(m.prime, m.settings);
   if (!g) {
     postMessage({ type: 'genError', id: m.id, message: errorText() });
@@ -381,8 +390,10 @@ async function generate(m) {
       }
       finished = r.cut || M._serce_wasm_done(r.g) === 1;
     } while (!finished && performance.now() - t1 < budget);
-    if (parts.length)
+    if (parts.length) {
+      mark('first-text');
       postMessage({ type: 'chunk', id: r.id, parts, chars: M._serce_wasm_chars(r.g), ms: performance.now() - r.t0 });
+    }
     describeStartModel(); // after the first text, if the start-up model still waits for it
     if (finished) {
       finishRun(r, false);
