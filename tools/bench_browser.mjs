@@ -507,11 +507,12 @@ function report({ results, info, live, parts }, visits) {
     console.log(' sends fetchModel; gen: the page sends generate; 1st char: text in #lyrics (the time reported); frame: the');
     console.log(' animation frame after it has run; model: the model message; done: 50 characters written;');
     console.log(' in the worker: w.mod module instantiated, w.copy model bytes in wasm memory, w.load model loaded,');
+    console.log(' w.bytes the model bytes in hand, w.warm the warm-up started (the bytes were not there yet),');
     console.log(' w.gen generate request handled, w.text first text posted)');
     const cols = [['DCL', 'dom_content_loaded_ms'], ['worker', 'worker_created_ms'], ['w.run', 'worker_started_ms'], ['glue', 'glue_loaded_ms'],
       ['wasm', 'wasm_fetched_ms'], ['mdl get', 'model_fetched_ms'], ['ready', 'wasm_ready_ms'], ['mdl req', 'model_requested_ms'],
       ['gen', 'generate_sent_ms'], ['w.mod', 'w_module_ms'], ['w.copy', 'w_model_copied_ms'], ['w.load', 'w_model_loaded_ms'],
-      ['w.gen', 'w_generate_ms'], ['w.text', 'w_first_text_ms'], ['1st char', 'first_char_ms'], ['frame', 'first_frame_ms'], ['model', 'model_loaded_ms'], ['done', 'done_ms']];
+      ['w.bytes', 'w_model_bytes_ms'], ['w.warm', 'w_warm_up_ms'], ['w.gen', 'w_generate_ms'], ['w.text', 'w_first_text_ms'], ['1st char', 'first_char_ms'], ['frame', 'first_frame_ms'], ['model', 'model_loaded_ms'], ['done', 'done_ms']];
     console.log(`${pad('visit', 9)}${cols.map(([h]) => lpad(h, 9)).join('')}  requests to the server`);
     for (const v of visits)
       console.log(`${pad(v.visit, 9)}${cols.map(([, k]) => lpad(fmt(v[k]), 9)).join('')}  ${v.server_requests.length}: ${v.server_requests.join(' ')}`);

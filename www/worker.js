@@ -121,6 +121,7 @@ async function boot() {
   if (file) bytes = download(meta).catch((e) => e).finally(() => { settled = true; });
   await init(BOOT.get('flavour') === 'simd');
   if (!M) return;
+  if (bytes && !settled) mark('warm-up');
   if (bytes ? !settled : !waiting) warmUp(); // nothing to do until the model is here
   if (!bytes) return;
   const got = await bytes;
@@ -219,6 +220,7 @@ async function download(m) {
     bytes.set(c, off);
     off += c.length;
   }
+  if (m.boot) mark('model-bytes');
   return bytes;
 }
 
