@@ -207,6 +207,48 @@ static void matvec_sse(const float *W, int rows, int kpad, const float *x, float
 }
 #endif
 
+#if defined(SERCE_HAVE_AVX2_Q8)
+/* The canonical order with 8-float registers: lo holds lanes 0-7, hi lanes 8-15 of the 16 (the same
+ * products and sums as matvec_sse's four registers, so the same bits); four rows per pass share the
+ * loads of x. No FMA: a fused multiply-add would round differently. */
+__attribute__((target("avx2"))) static inline float reduce_avx2(__m256 lo, __m256 hi) {
+    __m256 s8 = _mm256_add_ps(lo, hi);                                               /* (j, j+8) */
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1)); /* (j, j+4) */
+    __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));                              /* (j, j+2) */
+    return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));                 /* (0, 1) */
+}
+
+__attribute__((target("avx2"))) static void matvec_avx2(const float *W, int rows, int kpad, const float *x, float *y) {
+    int r = 0;
+    for (; r + 4 <= rows; r += 4) {
+        const float *w0 = W + (size_t)r * kpad, *w1 = w0 + kpad, *w2 = w1 + kpad, *w3 = w2 + kpad;
+        __m256 l0 = _mm256_setzero_ps(), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
+        for (int k = 0; k < kpad; k += 16) {
+            __m256 xl = _mm256_loadu_ps(x + k), xh = _mm256_loadu_ps(x + k + 8);
+            l0 = _mm256_add_ps(l0, _mm256_mul_ps(_mm256_loadu_ps(w0 + k), xl));
+            h0 = _mm256_add_ps(h0, _mm256_mul_ps(_mm256_loadu_ps(w0 + k + 8), xh));
+            l1 = _mm256_add_ps(l1, _mm256_mul_ps(_mm256_loadu_ps(w1 + k), xl));
+            h1 = _mm256_add_ps(h1, _mm256_mul_ps(_mm256_loadu_ps(w1 + k + 8), xh));
+            l2 = _mm256_add_ps(l2, _mm256_mul_ps(_mm256_loadu_ps(w2 + k), xl));
+            h2 = _mm256_add_ps(h2, _mm256_mul_ps(_mm256_loadu_ps(w2 + k + 8), xh));
+            l3 = _mm256_add_ps(l3, _mm256_mul_ps(_mm256_loadu_ps(w3 + k), xl));
+            h3 = _mm256_add_ps(h3, _mm256_mul_ps(_mm256_loadu_ps(w3 + k + 8), xh));
+        }
+        y[r] = reduce_avx2(l0, h0), y[r + 1] = reduce_avx2(l1, h1);
+        y[r + 2] = reduce_avx2(l2, h2), y[r + 3] = reduce_avx2(l3, h3);
+    }
+    for (; r < rows; r++) {
+        const float *w = W + (size_t)r * kpad;
+        __m256 lo = _mm256_setzero_ps(), hi = lo;
+        for (int k = 0; k < kpad; k += 16) {
+            lo = _mm256_add_ps(lo, _mm256_mul_ps(_mm256_loadu_ps(w + k), _mm256_loadu_ps(x + k)));
+            hi = _mm256_add_ps(hi, _mm256_mul_ps(_mm256_loadu_ps(w + k + 8), _mm256_loadu_ps(x + k + 8)));
+        }
+        y[r] = reduce_avx2(lo, hi);
+    }
+}
+#endif
+
 #if defined(__wasm_simd128__)
 static void matvec_simd128(const float *W, int rows, int kpad, const float *x, float *y) {
     for (int r = 0; r < rows; r++) {
@@ -550,7 +592,7 @@ static const serce_kernels k_best = {
 #endif
 };
 #if defined(SERCE_HAVE_AVX2_Q8)
-static const serce_kernels k_avx2 = {SERCE_BEST_GEMM, "sse",           matvec_sse,          matvec_q8_avx2, "avx2",
+static const serce_kernels k_avx2 = {SERCE_BEST_GEMM, "avx2",          matvec_avx2,         matvec_q8_avx2, "avx2",
                                      serce_cell_avx2, "avx2",        serce_train_cell_avx2, serce_train_back_avx2};
 static int cpu_avx2(void) { return __builtin_cpu_supports("avx2") != 0; }
 #endif
