@@ -796,7 +796,7 @@ static void load_input(const serce_infer *s, const float *v, float *x, int16_t *
 static void pmat_pack(const serce_model *m, int ti, const float *wsrc, int rows, int cols, int kpad, pmat *a,
                       float **fp, signed char **qp) {
     a->rows = rows, a->kpad = kpad;
-    if (m->q[ti]) {
+    if (m->q[ti] && *qp) { /* *qp is set whenever a matrix is int8 (serce_infer_new sizes the block so) */
         a->w = NULL;
         a->q = *qp;
         a->scale = m->qscale[ti];
@@ -850,9 +850,9 @@ int serce_infer_new(const serce_model *m, const serce_kernels *k, serce_infer **
     serce_infer *s = serce_calloc(1, sizeof *s);
     if (!s) return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation");
     s->block = serce_malloc(n * sizeof(float));
-    s->qblock = serce_model_is_int8(m) ? serce_malloc(2 * sizeof(int16_t) * (size_t)kh + nmatq) : NULL;
+    s->qblock = nmatq ? serce_malloc(2 * sizeof(int16_t) * (size_t)kh + nmatq) : NULL; /* int8 models */
     s->emb_done = serce_calloc((size_t)V, 1);
-    if (!s->block || (serce_model_is_int8(m) && !s->qblock) || !s->emb_done) {
+    if (!s->block || (nmatq && !s->qblock) || !s->emb_done) {
         serce_free(s->block), serce_free(s->qblock), serce_free(s->emb_done), serce_free(s);
         return serce_fail(err, SERCE_ERR_NOMEM, "out of memory for generation (%.0f MiB)", (double)n * 4 / 1048576.0);
     }
