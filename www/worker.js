@@ -122,7 +122,7 @@ async function boot() {
   await init(BOOT.get('flavour') === 'simd');
   if (!M) return;
   if (bytes && !settled) mark('warm-up');
-  if (bytes ? !settled : !waiting) warmUp(); // nothing to do until the model is here
+  if (bytes ? !settled : !waiting) await warmUp(() => settled); // nothing to do until the model is here
   if (!bytes) return;
   const got = await bytes;
   if (got instanceof Error) postMessage({ type: 'loadError', seq: 1, phase: 'download', file, message: got.message });
@@ -164,28 +164,34 @@ function tinyModel() {
 }
 
 // load, describe, start and step once with the tiny model, then free it: only for the compiling it
-// causes. Any failure (a future file format, say) just means no warm-up.
-function warmUp() {
+// causes. Any failure (a future file format, say) just means no warm-up. Between its calls it yields,
+// so that the model's download, arriving meanwhile, is read at once (not after all of it), and it
+// stops as soon as stop() says the model is here: what it did not compile yet, the model's own first
+// calls compile.
+async function warmUp(stop) {
+  let h = 0, g = 0;
+  const pause = async () => { await yieldNow(); return stop(); };
   try {
     const bytes = tinyModel();
     const p = M._malloc(bytes.length);
     if (!p) return;
     M.HEAPU8.set(bytes, p);
-    const h = M._serce_wasm_load(p, bytes.length);
+    h = M._serce_wasm_load(p, bytes.length);
     M._free(p);
-    if (!h) return;
+    if (!h || (await pause())) return;
     M._serce_wasm_info(h);
-    const g = withString('', (pp) => withString('{"seed":1,"length":4}', (sp) => M._serce_wasm_start_json(h, pp, sp)));
-    if (g) {
-      M.UTF8ToString(M._serce_wasm_step(g, 2));
-      M._serce_wasm_kind(g);
-      M._serce_wasm_done(g);
-      M._serce_wasm_chars(g);
-      M._serce_wasm_free_gen(g);
-    }
-    M._serce_wasm_free(h);
+    if (await pause()) return;
+    g = withString('', (pp) => withString('{"seed":1,"length":4}', (sp) => M._serce_wasm_start_json(h, pp, sp)));
+    if (!g || (await pause())) return;
+    M.UTF8ToString(M._serce_wasm_step(g, 2));
+    M._serce_wasm_kind(g);
+    M._serce_wasm_done(g);
+    M._serce_wasm_chars(g);
   } catch (e) {
     /* no warm-up */
+  } finally {
+    if (g) M._serce_wasm_free_gen(g);
+    if (h) M._serce_wasm_free(h);
   }
 }
 
