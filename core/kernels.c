@@ -316,9 +316,10 @@ static void matvec_q8_simd128(const signed char *Q, const float *scale, int rows
 #define SERCE_BODY static inline
 #endif
 
-SERCE_BODY void cell_body(int H, const float *restrict gx, const float *restrict gh, const float *restrict b,
+/* units [j0, H) of the generation cell (the SIMD variants do their tails with it) */
+SERCE_BODY void cell_body(int H, int j0, const float *restrict gx, const float *restrict gh, const float *restrict b,
                           float *restrict c, float *restrict h) {
-    for (int j = 0; j < H; j++) {
+    for (int j = j0; j < H; j++) {
         float ig = serce_sigmoidf((gx[j] + gh[j]) + b[j]);
         float fg = serce_sigmoidf((gx[H + j] + gh[H + j]) + b[H + j]);
         float gg = serce_tanhf((gx[2 * H + j] + gh[2 * H + j]) + b[2 * H + j]);
@@ -360,7 +361,7 @@ SERCE_BODY void train_back_body(int H, const float *restrict gi, const float *re
 
 void serce_cell_ref(int H, const float *restrict gx, const float *restrict gh, const float *restrict b,
                     float *restrict c, float *restrict h) {
-    cell_body(H, gx, gh, b, c, h);
+    cell_body(H, 0, gx, gh, b, c, h);
 }
 
 void serce_train_cell_ref(int H, float *g, const float *cp, float *c, float *tc, float *h) {
@@ -444,17 +445,7 @@ __attribute__((target("avx2"))) static void serce_cell_avx2(int H, const float *
         _mm256_storeu_ps(c + j, cn);
         _mm256_storeu_ps(h + j, _mm256_mul_ps(og, tanhf8(cn)));
     }
-    /* the tail, one value at a time: the same code as the reference's */
-    if (j < H) {
-        float ax[4 * 8], ah[4 * 8], ab[4 * 8];
-        int n = H - j;
-        for (int q = 0; q < 4; q++) {
-            memcpy(ax + q * n, gx + q * H + j, sizeof(float) * n);
-            memcpy(ah + q * n, gh + q * H + j, sizeof(float) * n);
-            memcpy(ab + q * n, b + q * H + j, sizeof(float) * n);
-        }
-        cell_body(n, ax, ah, ab, c + j, h + j);
-    }
+    cell_body(H, j, gx, gh, b, c, h); /* the tail, one value at a time: the reference's code */
 }
 
 __attribute__((target("avx2"))) static void serce_train_cell_avx2(int H, float *g, const float *cp, float *c, float *tc,
@@ -558,15 +549,7 @@ static void cell_simd128(int H, const float *gx, const float *gh, const float *b
         wasm_v128_store(c + j, cn);
         wasm_v128_store(h + j, wasm_f32x4_mul(og, tanhf4(cn)));
     }
-    if (j < H) { /* the tail, one value at a time */
-        for (int k = j; k < H; k++) {
-            float ig = serce_sigmoidf((gx[k] + gh[k]) + b[k]), fg = serce_sigmoidf((gx[H + k] + gh[H + k]) + b[H + k]);
-            float gg = serce_tanhf((gx[2 * H + k] + gh[2 * H + k]) + b[2 * H + k]);
-            float og = serce_sigmoidf((gx[3 * H + k] + gh[3 * H + k]) + b[3 * H + k]);
-            c[k] = (fg * c[k]) + (ig * gg);
-            h[k] = og * serce_tanhf(c[k]);
-        }
-    }
+    cell_body(H, j, gx, gh, b, c, h); /* the tail, one value at a time: the reference's code */
 }
 #endif
 
