@@ -206,8 +206,6 @@ static size_t sj_put_utf8(uint32_t cp, char *o) {
     return 4;
 }
 
-/* Decode the string literal at p->i (which is '"') into the pool. On success stores its pool
- * offset and length; returns 0, or -1 with the error set. */
 /* 1 if the 8 bytes at s are all plain string text: no '"', no backslash, no control character and
  * no byte >= 0x80 (word-at-a-time tests, exact as a yes/no). Long strings (a model's originality
  * index is 370 KB of base64) go 8 bytes per step; anything else takes the byte-by-byte path. */
@@ -220,6 +218,8 @@ static inline int sj_plain8(const char *s) {
     return hits == 0;
 }
 
+/* Decode the string literal at p->i (which is '"') into the pool. On success stores its pool
+ * offset and length; returns 0, or -1 with the error set. */
 static int sj_parse_string(sj_parser *p, size_t *off, size_t *len) {
     size_t start = p->i;
     const char *s = p->s;

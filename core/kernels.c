@@ -307,9 +307,10 @@ static void matvec_q8_simd128(const signed char *Q, const float *scale, int rows
 
 /* ---------------------------------------------------------------- LSTM cell (generation) */
 
-/* One source for each element-wise loop (restrict rows and branch-free math: compilers vectorise them),
- * inlined into the reference function and, on x86, into an AVX2 one: the same operations per element,
- * 4 or 8 lanes wide, so the same bits. */
+/* One source for each element-wise loop (restrict rows and branch-free math: compilers vectorise them
+ * with SSE), inlined into the reference functions; the AVX2 and SIMD128 cells below use cell_body and
+ * train_cell_body for their tails, and the AVX2 backward step is train_back_body compiled for AVX2.
+ * The same operations per element everywhere, so the same bits. */
 #if defined(__GNUC__) || defined(__clang__)
 #define SERCE_BODY static inline __attribute__((always_inline))
 #else

@@ -46,7 +46,7 @@ typedef void (*serce_matvec_q8_fn)(const signed char *Q, const float *scale, int
 /* One LSTM cell update for generation, in place:
  *   pre = (gx + gh) + b per gate (i, f, g, o blocks of H);  c = (f * c) + (i * g);  h = o * tanh(c)
  * with the core's own sigmoid/tanh (mathf.h), element for element the same operations in every
- * variant (the simd128 one does four lanes at a time), so the bits are identical. */
+ * variant (the simd128 one does four lanes at a time, the AVX2 one eight), so the bits are identical. */
 typedef void (*serce_cell_fn)(int H, const float *gx, const float *gh, const float *b, float *c, float *h);
 
 /* Training's element-wise LSTM work for one row of H units (model.c calls them per batch row):
@@ -54,8 +54,8 @@ typedef void (*serce_cell_fn)(int H, const float *gx, const float *gh, const flo
  *              c = (f * cp) + (i * g), tc = tanh(c), h = o * tc
  *  train_back: dh = dhup + dhn; dc = dcn + dh * o * (1 - tc^2); the pre-activation gradients dg [4H];
  *              dcn = dc * f (0 when the stream was reset at this step)
- * One C source; the AVX2 variant is the same source compiled for 8-float vectors: the same IEEE
- * operations per element (no FMA), so the same bits, which the tests check. */
+ * The AVX2 variants do the same IEEE operations per element, eight at a time (no FMA), so the same
+ * bits, which the tests check. */
 typedef void (*serce_train_cell_fn)(int H, float *g, const float *cp, float *c, float *tc, float *h);
 typedef void (*serce_train_back_fn)(int H, const float *g, const float *tc, const float *cp, const float *dhup,
                                     const float *dhn, float *dcn, float *dg, int reset);
@@ -68,7 +68,7 @@ typedef struct {
     serce_matvec_q8_fn matvec_q8;
     const char *matvec_q8_name;
     serce_cell_fn cell;
-    const char *elementwise_name; /* the cells' and training's element-wise code: "ref" or "avx2" */
+    const char *elementwise_name; /* the cells' and training's element-wise code: "ref", "avx2", "simd128" */
     serce_train_cell_fn train_cell;
     serce_train_back_fn train_back;
 } serce_kernels;
