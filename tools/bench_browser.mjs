@@ -174,7 +174,7 @@ function assemble(models, wasm) {
   const root = mkdtempSync(join(tmpdir(), 'serce-bench-browser-'));
   for (const f of ['index.html', 'page.js', 'worker-serce.js', 'worker-ort.js', 'worker-tfjs.js']) cpSync(join(BB, f), join(root, f));
   mkdirSync(join(root, 'serce'));
-  for (const f of ['serce-simd.js', 'serce-simd.wasm', 'serce-plain.js', 'serce-plain.wasm']) cpSync(join(SITE, f), join(root, 'serce', f));
+  for (const f of ['serce-simd.js', 'serce-simd.wasm', 'serce-plain.js', 'serce-plain.wasm']) cpSync(join(BUILD, 'wasm', f), join(root, 'serce', f));
   for (const f of readdirSync(wasm).filter((n) => !n.startsWith('.'))) cpSync(join(wasm, f), join(root, 'serce', f));
   cpSync(models, join(root, 'models'), { recursive: true });
   const ortDist = join(NM, 'onnxruntime-web', 'dist');

@@ -3,6 +3,10 @@
 //
 //   node wasm/assemble-site.mjs --www www --wasm build/wasm --out build/site
 //
+// worker.js gets both flavours' Emscripten glue (serce-simd.js, serce-plain.js) bundled in, right
+// after its 'use strict'; (each only defines its factory, SerceSimd / SercePlain), so the worker
+// fetches one script and its .wasm instead of waiting on importScripts for the glue at start-up.
+// The site has no separate glue scripts; www/worker.js alone, unbundled, still imports them.
 // The build version is a hash of every file that goes into the site. It is stamped into
 //  - index.html, sw.js and worker.js (the __SERCE_VERSION__ placeholder), so script, style and wasm
 //    URLs carry ?v=VERSION (safe to cache first), and sw.js changes on every new build, which makes
@@ -24,6 +28,7 @@ function arg(name) {
 
 const www = arg('--www'), wasm = arg('--wasm'), out = arg('--out');
 const flavours = ['serce-simd.js', 'serce-simd.wasm', 'serce-plain.js', 'serce-plain.wasm'];
+const glue = ['serce-simd.js', 'serce-plain.js'];
 
 function walk(dir, base = dir, files = []) {
   for (const name of readdirSync(dir).sort()) {
@@ -45,7 +50,22 @@ for (const f of flavours) {
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 cpSync(www, out, { recursive: true, filter: (src) => !src.split(sep).pop().startsWith('.') || src === www });
-for (const f of flavours) cpSync(join(wasm, f), join(out, f));
+for (const f of flavours) if (!glue.includes(f)) cpSync(join(wasm, f), join(out, f));
+
+// worker.js: the glue of both flavours goes in after its 'use strict'; (before the version is
+// computed, so the version covers it)
+{
+  const p = join(out, 'worker.js');
+  const s = readFileSync(p, 'utf8');
+  const strict = "'use strict';\n";
+  const at = s.indexOf(strict);
+  if (at < 0) {
+    console.error("assemble-site: www/worker.js has no 'use strict'; line to bundle the glue after");
+    process.exit(1);
+  }
+  const parts = glue.map((f) => `// ---- ${f} (Emscripten glue, bundled by wasm/assemble-site.mjs)\n${readFileSync(join(wasm, f), 'utf8').trim()}\n`);
+  writeFileSync(p, s.slice(0, at + strict.length) + parts.join('') + '// ---- worker.js\n' + s.slice(at + strict.length));
+}
 
 // models/index.json: sizes from the files; the default must exist
 const indexPath = join(out, 'models', 'index.json');

@@ -6,10 +6,10 @@
 // Start-up runs in parallel and does not wait for the page: boot.js names this worker
 // "flavour=simd&model=FILE" (self.name, there from the first line on; a message would come later, once
 // the page's busy main thread got to it). As soon as this script runs it starts downloading FILE (the
-// site's default model, when the page will want it), fetches and compiles the .wasm (streaming) and
-// loads the Emscripten glue script. Once the module is ready it loads that model (seq 1); every message
-// that arrived meanwhile waits until then, in order, so a permalink's 'generate', sent by the page at
-// once, runs right after. That model's description ('model') waits for the page's first word: posted
+// site's default model, when the page will want it) and fetches and compiles the .wasm (streaming);
+// the site's build bundles the Emscripten glue into this file. Once the module is ready it loads that
+// model (seq 1); every message that arrived meanwhile waits until then, in order, so a permalink's
+// 'generate', sent by the page at once, runs right after. That model's description ('model') waits for the page's first word: posted
 // after the first text of its 'generate', or at its 'describe' (a visit that writes nothing by itself).
 // A model the page asks for later ('fetchModel') or hands over ('loadBytes') may also arrive before the
 // module is ready and waits for it. The first batch of a run is one short step, so the first text
@@ -80,9 +80,12 @@ async function compileWasm(url) {
 async function startFlavour(flavour) {
   const compiled = compileWasm(`serce-${flavour}.wasm?v=${VERSION}`);
   compiled.catch(() => {}); // awaited below; an early failure is not an unhandled rejection
-  importScripts(`serce-${flavour}.js?v=${VERSION}`); // blocks this thread while the wasm downloads and compiles
+  const glue = () => (flavour === 'simd' ? self.SerceSimd : self.SercePlain);
+  // the site's worker.js has the glue bundled in (wasm/assemble-site.mjs); www/worker.js on its own
+  // imports it (blocking this thread while the wasm downloads and compiles)
+  if (typeof glue() !== 'function') importScripts(`serce-${flavour}.js?v=${VERSION}`);
   const mod = await compiled;
-  const factory = flavour === 'simd' ? self.SerceSimd : self.SercePlain;
+  const factory = glue();
   let failed;
   const failure = new Promise((resolve, reject) => { failed = reject; });
   return Promise.race([failure, factory({

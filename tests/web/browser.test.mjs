@@ -671,6 +671,9 @@ describe('static hosting', () => {
       assert.equal(caches.keys[0], `serce-${version}`);
       assert.ok(caches.urls.includes(`/apps/serce/models/${SITE_DEFAULT}`), caches.urls.join(' '));
       assert.ok(caches.urls.includes(`/apps/serce/serce-simd.wasm?v=${version}`), caches.urls.join(' '));
+      // the Emscripten glue is bundled into worker.js (wasm/assemble-site.mjs): no script of its own
+      assert.ok(!log.requests.some((u) => /serce-(simd|plain)\.js/.test(u)), log.requests.join(' '));
+      assert.ok(!caches.urls.some((u) => /serce-(simd|plain)\.js/.test(u)), caches.urls.join(' '));
       assert.ok(log.requests.every((u) => u.startsWith(`${new URL(sub.url).origin}/apps/serce/`)), 'everything under the sub-path');
       checkClean(log, new URL(sub.url).origin);
       // offline
